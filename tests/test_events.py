@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from tunebook.errors import ResultsFolderError
+from tunebook.events import EVENTS_FILE, EventLog, json_safe
+
+
+class Clock:
+    """An injectable clock: tests move time by hand instead of sleeping."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def lines(path) -> list[dict]:
+    text = path.read_text()
+    return [json.loads(line) for line in text.splitlines() if line]
+
+
+def test_reports_are_columns_with_gaps_filled():
+    log = EventLog()
+    log.append("result", trial_id="a", iteration=1, metrics={"acc": 0.5})
+    log.append("result", trial_id="a", iteration=2, metrics={"acc": 0.6, "loss": 1.0})
+    log.append("result", trial_id="b", iteration=1, metrics={"loss": 2.0, "phase": "warm", "ok": True})
+    reports = log.reports
+    assert reports["trial_id"] == ["a", "a", "b"]
+    assert reports["iteration"] == [1, 2, 1]
+    assert reports["acc"] == [0.5, 0.6, None]
+    assert reports["loss"] == [None, 1.0, 2.0]
+    assert reports["phase"] == [None, None, "warm"]
+    assert reports["ok"] == [None, None, True]
+
+
+def test_file_is_written_in_batches_at_least_every_flush_interval(tmp_path):
+    clock = Clock()
+    path = tmp_path / EVENTS_FILE
+    log = EventLog(path, flush_every=1.0, clock=clock)
+    log.append("trial_started", trial_id="a", config={"x": 1})
+    log.append("result", trial_id="a", iteration=1, metrics={"acc": 0.5})
+    assert path.read_text() == ""  # batched: nothing written yet
+    clock.now += 0.5
+    log.tick()
+    assert path.read_text() == ""  # not due yet
+    clock.now += 0.6
+    log.tick()
+    assert [e["event"] for e in lines(path)] == ["trial_started", "result"]
+    clock.now += 5
+    log.append("result", trial_id="a", iteration=2, metrics={"acc": 0.7})  # due: written at once
+    assert len(lines(path)) == 3
+    log.append("trial_ended", trial_id="a", status="terminated")
+    log.close()
+    assert [e["event"] for e in lines(path)][-1] == "trial_ended"
+
+
+def test_round_trip_through_the_file_gives_an_equal_log(tmp_path):
+    log = EventLog(tmp_path / EVENTS_FILE)
+    log.append("experiment_started", name="x", metric="acc", mode="max")
+    log.append("trial_started", trial_id="a", config={"lr": 0.1, "model": {"depth": 3}, "t": (1, 2)})
+    log.append(
+        "result", trial_id="a", iteration=1, metrics={"acc": np.float32(0.5), "n": np.int64(3), "nan": math.nan}
+    )
+    log.append("trial_ended", trial_id="a", status="error", error="Traceback...\nValueError: x")
+    log.close()
+    again = EventLog.read(tmp_path)
+    assert len(again) == 4
+    assert again.events()[:2] == log.events()[:2]
+    assert again.events()[3] == log.events()[3]
+    report = again.events()[2]
+    assert report["metrics"]["acc"] == 0.5 and report["metrics"]["n"] == 3
+    assert math.isnan(report["metrics"]["nan"])
+    assert again.events()[1]["config"]["t"] == [1, 2]  # stored as JSON from the start
+    assert log.events()[1]["config"]["t"] == [1, 2]
+    assert again.reports.keys() == log.reports.keys()
+
+
+def test_a_cut_last_line_is_skipped_with_a_warning(tmp_path):
+    path = tmp_path / EVENTS_FILE
+    log = EventLog(path)
+    log.append("trial_started", trial_id="a", config={})
+    log.close()
+    with path.open("a") as f:
+        f.write('{"event": "result", "trial_id": "a", "iter')  # the kernel died mid-line
+    with pytest.warns(UserWarning, match="cut short"):
+        again = EventLog.read(path)
+    assert len(again) == 1
+
+
+def test_damaged_or_missing_files_are_clear_errors(tmp_path):
+    with pytest.raises(ResultsFolderError, match="events.jsonl"):
+        EventLog.read(tmp_path)
+    (tmp_path / EVENTS_FILE).write_text('not json\n{"event": "result"}\n')
+    with pytest.raises(ResultsFolderError, match="line 1"):
+        EventLog.read(tmp_path)
+    (tmp_path / EVENTS_FILE).write_text('{"event": "pickle"}\n{"event": "result"}\n')
+    with pytest.raises(ResultsFolderError, match="not a tunebook event"):
+        EventLog.read(tmp_path)
+
+
+def test_cursor_reads_only_what_is_new():
+    log = EventLog()
+    log.append("trial_started", trial_id="a", config={})
+    cursor = len(log)
+    log.append("result", trial_id="a", iteration=1, metrics={"acc": 1})
+    assert [e["event"] for e in log.events(cursor)] == ["result"]
+
+
+def test_unknown_kinds_are_refused():
+    with pytest.raises(ValueError, match="unknown event kind"):
+        EventLog().append("hello")
+
+
+def test_json_safe():
+    assert json_safe({"a": np.float64(1.5), "b": [np.int32(2)], "c": {1: "x"}}) == {
+        "a": 1.5,
+        "b": [2],
+        "c": {"1": "x"},
+    }
+    assert json_safe(object).startswith("<class")

@@ -1,0 +1,118 @@
+"""tunebook: Jupyter-native hyperparameter tuning on Ray Tune.
+
+Example:
+    >>> import tunebook as tb
+    >>> def objective(config):
+    ...     for epoch in range(20):
+    ...         tb.report(acc=1 - (config["lr"] - 0.01) ** 2 / (epoch + 1))
+    >>> exp = tb.run(objective, {"lr": tb.loguniform(1e-4, 1e-1)},
+    ...              metric="acc", mode="max", num_samples=20)  # doctest: +SKIP
+    >>> exp.results.best().config  # doctest: +SKIP
+
+Names are loaded on first use: ``import tunebook`` is fast, and reading a results folder
+(``tb.load``) never imports Ray.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from tunebook.errors import (
+    ExperimentFailed,
+    MetricNotReportedError,
+    OptionError,
+    ResultsFolderError,
+    SpaceTypeError,
+    SpaceValueError,
+    TunebookError,
+)
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    # the search-space vocabulary (imports Ray Tune's domain classes)
+    **{
+        name: "tunebook.space"
+        for name in (
+            "Space",
+            "uniform",
+            "loguniform",
+            "quniform",
+            "qloguniform",
+            "randint",
+            "lograndint",
+            "choice",
+            "grid",
+            "randn",
+        )
+    },
+    # results (pure: pandas only)
+    "Results": "tunebook.results",
+    "Trial": "tunebook.results",
+    "load": "tunebook.results",
+    "EventLog": "tunebook.events",
+    # the engine (Ray)
+    "run": "tunebook.engine",
+    "report": "tunebook.engine",
+    "Experiment": "tunebook.engine",
+}
+
+__all__ = [
+    "EventLog",
+    "Experiment",
+    "ExperimentFailed",
+    "MetricNotReportedError",
+    "OptionError",
+    "Results",
+    "ResultsFolderError",
+    "Space",
+    "SpaceTypeError",
+    "SpaceValueError",
+    "Trial",
+    "TunebookError",
+    "__version__",
+    "choice",
+    "grid",
+    "load",
+    "lograndint",
+    "loguniform",
+    "qloguniform",
+    "quniform",
+    "randint",
+    "randn",
+    "report",
+    "run",
+    "uniform",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'tunebook' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+if TYPE_CHECKING:
+    from tunebook.engine import Experiment, report, run
+    from tunebook.events import EventLog
+    from tunebook.results import Results, Trial, load
+    from tunebook.space import (
+        Space,
+        choice,
+        grid,
+        lograndint,
+        loguniform,
+        qloguniform,
+        quniform,
+        randint,
+        randn,
+        uniform,
+    )

@@ -1,0 +1,116 @@
+"""The ``tunebook`` command: ``tunebook demo``, ``tunebook show FOLDER``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from tunebook.errors import TunebookError
+from tunebook.results import Results
+
+
+def follow(experiment: object, stream: TextIO = sys.stdout, every: float = 0.5) -> None:
+    """Print the experiment's progress line until it ends: rewritten in place on a terminal,
+    one line every few seconds otherwise. Ctrl-C stops the experiment cleanly."""
+    from tunebook.engine import Experiment
+
+    assert isinstance(experiment, Experiment)
+    tty = stream.isatty()
+    interval = every if tty else max(every, 5.0)
+    last = ""
+    try:
+        while not experiment.done:
+            line = experiment.snapshot().progress().line()
+            if tty:
+                stream.write("\r\033[K" + line)
+                stream.flush()
+            elif line != last:
+                stream.write(line + "\n")
+                stream.flush()
+            last = line
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        stream.write("\nstopping: trials end cleanly, every report so far is kept...\n")
+        experiment.stop()
+        while not experiment.done:
+            time.sleep(0.1)
+    final = experiment.snapshot().progress().line()
+    stream.write(("\r\033[K" if tty else "") + final + "\n")
+    stream.flush()
+
+
+def summary(results: Results, stream: TextIO = sys.stdout, top: int = 5) -> None:
+    """Print the best trial, the top trials and where the record is."""
+    metric = results.metric or ""
+    frame = results.trials
+    if f"best_{metric}" in frame:
+        frame = frame.sort_values(f"best_{metric}", ascending=results.mode == "min")
+    shown = frame.drop(columns=["error"]).head(top)
+    stream.write(f"\nTop {len(shown)} of {len(frame)} trials:\n{shown.to_string(index=False)}\n")
+    best = results.best()
+    stream.write(
+        f"\nBest {metric}: {best.metrics[metric]:.4f} (trial {best.trial_id}, iteration "
+        f"{best.iteration})\nBest config: {best.config}\n"
+    )
+    if results.errors:
+        stream.write(f"{len(results.errors)} trials failed; see results.trials['error'].\n")
+    if results.path is not None:
+        stream.write(f"Experiment folder: {results.path}\n")
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from tunebook.demo import run_demo
+
+    print(
+        f"tunebook demo: {args.samples} configurations of a neural network on scikit-learn's "
+        f"digits, up to {args.epochs} epochs each, ASHA stopping the poor ones early.\n"
+        "Starting Ray (the first start takes a few seconds)..."
+    )
+    started = time.monotonic()
+    experiment = run_demo(args.samples, args.epochs, args.storage, args.seed)
+    print(f"Running in {experiment.path}")
+    follow(experiment)
+    summary(experiment.results)
+    print(f"Total time: {time.monotonic() - started:.1f} s")
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    results = Results.load(args.folder)
+    print(f"{results.name}: {results.progress().line()}")
+    summary(results, top=args.top)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="tunebook", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    demo = commands.add_parser("demo", help="run a real tuning job on a local Ray")
+    demo.add_argument("--samples", type=int, default=40, help="configurations to try (40)")
+    demo.add_argument("--epochs", type=int, default=30, help="epochs per trial at most (30)")
+    demo.add_argument(
+        "--storage",
+        type=Path,
+        default=Path("tunebook-demo-results"),
+        help="folder for the experiment folder (./tunebook-demo-results)",
+    )
+    demo.add_argument("--seed", type=int, default=0, help="seed of the search (0)")
+    demo.set_defaults(func=_demo)
+    show = commands.add_parser("show", help="summarise an experiment folder")
+    show.add_argument("folder", type=Path)
+    show.add_argument("--top", type=int, default=10, help="trials to list (10)")
+    show.set_defaults(func=_show)
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except TunebookError as err:
+        print(f"tunebook: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,20 @@
+"""The Ray Tune adapter: build a Tuner with fast defaults, run it in the background, record it.
+
+The engine emits events into the event log; it never draws.
+"""
+
+from tunebook.engine._cluster import ensure_ray
+from tunebook.engine._experiment import Experiment
+from tunebook.engine._report import report
+from tunebook.engine._run import KNOBS, SCHEDULERS, SEARCHES, default_storage, run
+
+__all__ = [
+    "KNOBS",
+    "SCHEDULERS",
+    "SEARCHES",
+    "Experiment",
+    "default_storage",
+    "ensure_ray",
+    "report",
+    "run",
+]

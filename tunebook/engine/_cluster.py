@@ -1,0 +1,94 @@
+"""Where trials run: one Ray per process, started locally or connected to a cluster."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+
+from tunebook.errors import OptionError
+
+#: Ray Tune settings tunebook needs, set unless the user set them: the event log replaces Ray's
+#: per-trial CSV/JSON/TensorBoard files (about twice the result throughput without them), and
+#: Ray's legacy output engine is the one that is silent at verbose=0 (the new one still prints
+#: a configuration box in terminals).
+FAST_ENV = {"TUNE_DISABLE_AUTO_CALLBACK_LOGGERS": "1", "RAY_AIR_NEW_OUTPUT": "0"}
+
+
+def _quiet_missing_result_files() -> None:
+    """With the auto loggers off, Ray's ResultGrid logs one FileNotFoundError per trial when it
+    looks for result files tunebook never asked for. Drop exactly those records."""
+
+    class _DropMissingResultFiles(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            return "FileNotFoundError" not in record.getMessage() and "Could not fetch" not in (
+                record.getMessage()
+            )
+
+    target = logging.getLogger("ray.tune.analysis.experiment_analysis")
+    if not any(isinstance(f, _DropMissingResultFiles) for f in target.filters):
+        target.addFilter(_DropMissingResultFiles())
+
+
+def ensure_ray(address: str | None = None, num_cpus: int | None = None) -> str:
+    """Connect this process to Ray once, and return the cluster's address.
+
+    - Ray already initialised in this process: reuse it (a kernel keeps one warm Ray).
+    - ``address`` (or ``RAY_ADDRESS``): connect to that cluster.
+    - Otherwise: start a local Ray bound to 127.0.0.1, with Ray's dashboard off and the
+      workers' output kept out of the notebook.
+
+    ``ray://`` (Ray Client) addresses are refused: under Ray Client, Tune's driver and every
+    callback run on the cluster, where tunebook cannot record events or take a Stop.
+    """
+    import ray
+
+    for key, value in FAST_ENV.items():
+        os.environ.setdefault(key, value)
+    _quiet_missing_result_files()
+    address = address or os.environ.get("RAY_ADDRESS") or None
+    if address and address.startswith("ray://"):
+        raise OptionError(
+            f"address {address!r} is a Ray Client address. Under Ray Client, Ray Tune runs its "
+            "driver on the cluster, where tunebook cannot record events or stop trials. Run "
+            "the notebook on a machine of the cluster and pass the cluster's address "
+            "(host:6379, or 'auto'), or submit the notebook's code as a Ray Job."
+        )
+    if ray.is_initialized():
+        current = ray.get_runtime_context().gcs_address
+        if address and address not in ("auto", current):
+            raise OptionError(
+                f"this process is already connected to Ray at {current}; it cannot also "
+                f"connect to {address!r}. Restart the kernel (or call ray.shutdown()) first."
+            )
+        return str(current)
+    if address:
+        ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
+    else:
+        ray.init(
+            address="local",
+            num_cpus=num_cpus,
+            include_dashboard=False,
+            _node_ip_address="127.0.0.1",
+            log_to_driver=False,
+            logging_level=logging.WARNING,
+        )
+    return str(ray.get_runtime_context().gcs_address)
+
+
+def check_resources(resources: Mapping[str, float]) -> None:
+    """Refuse, before the run, a per-trial request that no node of the cluster can satisfy
+    (Ray Tune would otherwise wait for it forever)."""
+    import ray
+
+    names = {"cpu": "CPU", "gpu": "GPU", "memory": "memory"}
+    nodes = [node["Resources"] for node in ray.nodes() if node.get("Alive")]
+    for key, amount in resources.items():
+        ray_name = names.get(key.lower(), key)
+        largest = max((node.get(ray_name, 0.0) for node in nodes), default=0.0)
+        if amount > largest:
+            have = f"the largest node has {largest:g}" if largest else "no node has any"
+            raise OptionError(
+                f"resources_per_trial asks for {key}={amount:g}, but {have}: no trial could "
+                f"ever start. Ask for at most {largest:g}, or connect to a cluster that has more."
+            )

@@ -1,0 +1,60 @@
+"""Stop flags set from the notebook and read by Ray Tune's loop."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from ray.tune import Stopper
+
+
+class StopControl(Stopper):
+    """A Ray Tune ``Stopper`` whose flags another thread sets.
+
+    Ray Tune checks ``stop_all()`` on every step of its loop (a whole-experiment stop takes
+    effect within ~0.1 s) and ``__call__`` on every result (a trial stops at its next report).
+
+    ``Tuner()`` pickles its stopper, and locks cannot be pickled, so the pickled state is the
+    flags alone. The driver keeps using this very object (Ray copies ``run_config`` shallowly),
+    so flags set after ``fit()`` started do reach the loop.
+    """
+
+    def __init__(self) -> None:
+        self._all = threading.Event()
+        self._lock = threading.Lock()
+        self._trials: set[str] = set()
+
+    def request_stop_all(self) -> None:
+        self._all.set()
+
+    def request_stop_trial(self, trial_id: str) -> None:
+        with self._lock:
+            self._trials.add(trial_id)
+
+    @property
+    def stopping_all(self) -> bool:
+        return self._all.is_set()
+
+    def was_stopped(self, trial_id: str) -> bool:
+        """Whether the user asked to stop this trial (alone or with the whole experiment)."""
+        with self._lock:
+            return trial_id in self._trials or self._all.is_set()
+
+    # Ray Tune's Stopper interface
+    def __call__(self, trial_id: str, result: dict[str, Any]) -> bool:
+        with self._lock:
+            return trial_id in self._trials
+
+    def stop_all(self) -> bool:
+        return self._all.is_set()
+
+    # pickling: flags only
+    def __getstate__(self) -> dict[str, Any]:
+        with self._lock:
+            return {"trials": sorted(self._trials), "all": self._all.is_set()}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__()  # type: ignore[misc]
+        self._trials = set(state["trials"])
+        if state["all"]:
+            self._all.set()

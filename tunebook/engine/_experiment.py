@@ -1,0 +1,174 @@
+"""``Experiment``: a Ray Tune run in a background thread, with its event log and controls."""
+
+from __future__ import annotations
+
+import html
+import threading
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from tunebook.engine._control import StopControl
+from tunebook.errors import ExperimentFailed, OptionError
+from tunebook.events import EventLog
+from tunebook.results import Results
+
+#: Experiment states; all but "running" are final.
+STATUSES = ("running", "completed", "stopped", "timed_out", "failed")
+
+
+class Experiment:
+    """A running or finished tuning experiment.
+
+    ``tb.run`` returns one at once; ``fit()`` runs in a background thread, so the notebook's
+    kernel stays free. Accessors that need the end (``results``) wait for it, so "Run All"
+    is correct; ``snapshot()`` gives the results so far without waiting.
+
+    Attributes:
+        name: the experiment's name (also its folder's name).
+        path: the experiment folder: ``events.jsonl`` (the record), nothing else of Ray's.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        path: Path,
+        log: EventLog,
+        control: StopControl,
+        tuner: Any,
+        time_budget_s: float | None = None,
+    ) -> None:
+        self.name = name
+        self.path = path
+        self._log = log
+        self._control = control
+        self._tuner = tuner
+        self._time_budget_s = time_budget_s
+        self._status = "running"
+        self._error: BaseException | None = None
+        self._results: Results | None = None
+        self._done = threading.Event()
+        self._started = time.monotonic()
+        self._thread = threading.Thread(target=self._fit, name=f"tunebook:{name}", daemon=True)
+
+    def _start(self) -> Experiment:
+        self._thread.start()
+        return self
+
+    def _fit(self) -> None:
+        error_text = None
+        try:
+            self._tuner.fit()
+            if self._control.stopping_all:
+                self._status = "stopped"
+            elif (
+                self._time_budget_s is not None
+                and time.monotonic() - self._started >= self._time_budget_s
+            ):
+                self._status = "timed_out"
+            else:
+                self._status = "completed"
+        except BaseException as err:  # noqa: BLE001 (re-raised to the user by wait()/results)
+            self._error = err
+            self._status = "failed"
+            error_text = "".join(traceback.format_exception(err)).strip()
+        finally:
+            try:
+                self._log.append("experiment_ended", status=self._status, error=error_text)
+            finally:
+                self._log.close()
+                self._tuner = None  # release Ray Tune's objects
+                self._done.set()
+
+    # -- state -----------------------------------------------------------------------------
+
+    @property
+    def status(self) -> str:
+        """running, completed, stopped, timed_out or failed."""
+        return self._status
+
+    @property
+    def done(self) -> bool:
+        """Whether the experiment has ended (in any way)."""
+        return self._done.is_set()
+
+    @property
+    def error(self) -> BaseException | None:
+        """Why the experiment failed, if it did (trial errors are in ``results.trials``)."""
+        return self._error
+
+    # -- control ---------------------------------------------------------------------------
+
+    def stop(self) -> Experiment:
+        """Stop the experiment: running trials end at once, pending ones never start.
+
+        Everything reported so far stays in the results. Returns at once; ``wait()`` for the
+        end.
+        """
+        self._control.request_stop_all()
+        return self
+
+    def stop_trial(self, trial_id: str) -> Experiment:
+        """Stop one trial at its next report; the others go on.
+
+        Raises:
+            OptionError: no trial of this experiment has that id.
+        """
+        known = [e["trial_id"] for e in self._log.events() if e["event"] == "trial_started"]
+        if trial_id not in known:
+            hint = f" Trials so far: {', '.join(known[:8])}{'...' if len(known) > 8 else ''}."
+            raise OptionError(
+                f"no trial {trial_id!r} in experiment {self.name!r}.{hint if known else ''}"
+            )
+        self._control.request_stop_trial(trial_id)
+        return self
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the experiment ends, or ``timeout`` seconds pass.
+
+        Interrupting the kernel while waiting stops the experiment cleanly (everything
+        reported stays in the results), then raises ``KeyboardInterrupt``.
+
+        Returns:
+            True when the experiment has ended, False on timeout.
+
+        Raises:
+            ExperimentFailed: Ray Tune's driver failed (not a trial: the run itself).
+        """
+        try:
+            finished = self._done.wait(timeout)
+        except KeyboardInterrupt:
+            self.stop()
+            self._done.wait()
+            raise
+        if finished and self._status == "failed":
+            raise ExperimentFailed(
+                f"experiment {self.name!r} failed: {self._error}. What was reported before "
+                "the failure is in exp.snapshot()."
+            ) from self._error
+        return finished
+
+    # -- results ---------------------------------------------------------------------------
+
+    @property
+    def results(self) -> Results:
+        """The results, once the experiment has ended (this waits for the end)."""
+        if self._results is None:
+            self.wait()
+            self._results = Results(self._log.snapshot(), self.path)
+        return self._results
+
+    def snapshot(self) -> Results:
+        """The results so far, at once, without waiting."""
+        return Results(self._log.snapshot(), self.path)
+
+    def __repr__(self) -> str:
+        return f"<Experiment {self.name!r} {self.snapshot().progress().line()} at {self.path}>"
+
+    def _repr_html_(self) -> str:
+        line = html.escape(self.snapshot().progress().line())
+        return (
+            f"<div><b>{html.escape(self.name)}</b> <code>{line}</code><br>"
+            f"<small>folder: {html.escape(str(self.path))}</small></div>"
+        )

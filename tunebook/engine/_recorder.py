@@ -1,0 +1,181 @@
+"""The Ray Tune callback that turns what happens in a run into events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ray.tune import Callback
+from ray.tune.experiment import Trial as RayTrial
+from ray.tune.result import AUTO_RESULT_KEYS, DEBUG_METRICS
+from ray.tune.schedulers import TrialScheduler
+
+from tunebook.engine._control import StopControl
+from tunebook.events import EventLog
+
+#: Keys Ray Tune adds to every result; the rest is what the trial reported.
+RAY_KEYS = frozenset(
+    [
+        *AUTO_RESULT_KEYS,
+        *DEBUG_METRICS,
+        "done",
+        "experiment_tag",
+        "should_checkpoint",
+        "__duplicate__",
+        "trainable_name",
+    ]
+)
+
+
+def reported_metrics(result: dict[str, Any]) -> dict[str, Any]:
+    """The metrics a trial reported, without what Ray Tune adds to each result."""
+    return {key: value for key, value in result.items() if key not in RAY_KEYS}
+
+
+def budget(scheduler: TrialScheduler | None) -> tuple[str, float] | None:
+    """``(time_attr, max_t)`` for schedulers that stop every trial at ``max_t`` (ASHA,
+    HyperBand): a stop there is the end of the budget, not an early stop."""
+    if scheduler is None:
+        return None
+    max_t = getattr(scheduler, "_max_t", None) or getattr(scheduler, "_max_t_attr", None)
+    time_attr = getattr(scheduler, "_time_attr", None)
+    if max_t is None or time_attr is None:
+        return None
+    return str(time_attr), float(max_t)
+
+
+def error_text(trial: RayTrial) -> str:
+    """The traceback text Ray Tune saved for a failed trial, without its 'Failure #' header."""
+    try:
+        text = trial.get_error()
+    except Exception as err:  # the error file is best effort: never lose the event over it
+        return f"(the trial failed; its error text could not be read: {err!r})"
+    if not text:
+        return "(the trial failed; Ray Tune recorded no error text)"
+    lines = str(text).splitlines()
+    if lines and lines[0].startswith("Failure #"):
+        lines = lines[1:]
+    return "\n".join(lines).strip()
+
+
+class Recorder(Callback):
+    """Writes every trial start, report, retry and end into an :class:`EventLog`.
+
+    Hooks run on the thread that called ``fit()``; each one appends to the log and returns.
+    The log writes its file in batches, from :meth:`on_step_end` at most every ``flush_every``
+    seconds.
+
+    Ray Tune does not call ``on_trial_complete`` for trials that an experiment-level stop ends
+    (``stop_all``, the time budget); :meth:`on_experiment_end` ends those.
+
+    Pickling (``Tuner()`` pickles its callbacks) drops the live log: an unpickled copy records
+    nothing. The driver uses the original object.
+    """
+
+    def __init__(
+        self,
+        log: EventLog,
+        control: StopControl,
+        scheduler: TrialScheduler | None = None,
+        time_budget_s: float | None = None,
+    ) -> None:
+        self._log: EventLog | None = log
+        self._control = control
+        self._budget = budget(scheduler)
+        self._time_budget_s = time_budget_s
+        self._started: set[str] = set()
+        self._ended: set[str] = set()
+        self._decided_stop: dict[str, dict[str, Any]] = {}
+        self._nodes: dict[str, str] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"_control": self._control}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(None, state["_control"])  # type: ignore[misc]
+
+    # -- Ray Tune hooks --------------------------------------------------------------------
+
+    def on_trial_start(
+        self, iteration: int, trials: list[RayTrial], trial: RayTrial, **info: Any
+    ) -> None:
+        if self._log is None:
+            return
+        self._started.add(trial.trial_id)
+        self._ended.discard(trial.trial_id)
+        self._decided_stop.pop(trial.trial_id, None)
+        self._log.append("trial_started", trial_id=trial.trial_id, config=trial.config)
+
+    def on_trial_result(
+        self,
+        iteration: int,
+        trials: list[RayTrial],
+        trial: RayTrial,
+        result: dict[str, Any],
+        **info: Any,
+    ) -> None:
+        if self._log is None:
+            return
+        fields: dict[str, Any] = {
+            "trial_id": trial.trial_id,
+            "iteration": result.get("training_iteration"),
+            "metrics": reported_metrics(result),
+        }
+        node = result.get("node_ip")
+        if node and self._nodes.get(trial.trial_id) != node:
+            self._nodes[trial.trial_id] = node
+            fields["node"] = node
+        self._log.append("result", **fields)
+        if result.get("done"):
+            # Ray sets done=True before callbacks when the stopper or the scheduler said STOP.
+            self._decided_stop[trial.trial_id] = result
+
+    def on_trial_complete(
+        self, iteration: int, trials: list[RayTrial], trial: RayTrial, **info: Any
+    ) -> None:
+        self._end(trial, self._status(trial.trial_id))
+
+    def on_trial_error(
+        self, iteration: int, trials: list[RayTrial], trial: RayTrial, **info: Any
+    ) -> None:
+        self._end(trial, "error", error=error_text(trial))
+
+    def on_trial_recover(
+        self, iteration: int, trials: list[RayTrial], trial: RayTrial, **info: Any
+    ) -> None:
+        if self._log is not None:
+            self._log.append("trial_retried", trial_id=trial.trial_id, error=error_text(trial))
+
+    def on_step_end(self, iteration: int, trials: list[RayTrial], **info: Any) -> None:
+        if self._log is not None:
+            self._log.tick()
+
+    def on_experiment_end(self, trials: list[RayTrial], **info: Any) -> None:
+        if self._log is None:
+            return
+        reason = "stopped by the user" if self._control.stopping_all else "experiment ended"
+        if not self._control.stopping_all and self._time_budget_s is not None:
+            reason = f"time budget of {self._time_budget_s:g} s reached"
+        for trial in trials:
+            if trial.trial_id in self._started and trial.trial_id not in self._ended:
+                self._end(trial, "stopped", reason=reason)
+        self._log.flush()
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _status(self, trial_id: str) -> str:
+        if self._control.was_stopped(trial_id):
+            return "stopped"
+        last = self._decided_stop.get(trial_id)
+        if last is None:
+            return "terminated"  # the trial function returned
+        if self._budget is not None:
+            time_attr, max_t = self._budget
+            if float(last.get(time_attr, 0) or 0) >= max_t:
+                return "terminated"  # reached the scheduler's max_t
+        return "pruned"
+
+    def _end(self, trial: RayTrial, status: str, **fields: Any) -> None:
+        if self._log is None or trial.trial_id in self._ended:
+            return
+        self._ended.add(trial.trial_id)
+        self._log.append("trial_ended", trial_id=trial.trial_id, status=status, **fields)

@@ -1,0 +1,408 @@
+"""``run``: check everything, build a Ray Tune ``Tuner`` with fast defaults, start it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import inspect
+import math
+import os
+import re
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from tunebook.engine._cluster import check_resources, ensure_ray
+from tunebook.engine._control import StopControl
+from tunebook.engine._experiment import Experiment
+from tunebook.engine._recorder import Recorder
+from tunebook.errors import OptionError, did_you_mean
+from tunebook.events import EVENTS_FILE, EventLog
+from tunebook.space import Space, is_grid
+
+SCHEDULERS = ("fifo", "asha", "hyperband", "median")
+SEARCHES = ("random", "grid", "tpe")
+#: Which knob each scheduler takes.
+KNOBS = {
+    "fifo": (),
+    "asha": ("max_t", "grace_period", "reduction_factor"),
+    "hyperband": ("max_t", "reduction_factor"),
+    "median": ("grace_period",),
+}
+#: Ray Tune's own files (its state is pickled) go here, beside the experiment folders, so that
+#: an experiment folder holds JSON only.
+RAY_STATE_DIR = ".ray"
+
+
+def default_storage() -> Path:
+    """Where experiment folders go: ``$TUNEBOOK_RESULTS``, else ``~/tunebook_results``."""
+    return Path(os.environ.get("TUNEBOOK_RESULTS") or Path.home() / "tunebook_results")
+
+
+def _choose(kind: str, value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise OptionError(
+            f"unknown {kind} {value!r}; tunebook knows {', '.join(allowed)}, or pass a Ray Tune "
+            f"object.{did_you_mean(value, allowed)}"
+        )
+    return value
+
+
+def _scheduler(scheduler: Any, knobs: dict[str, Any]) -> tuple[Any, str]:
+    """The Ray Tune scheduler object for a name (or the object itself), and its label."""
+    from ray.tune.schedulers import (
+        ASHAScheduler,
+        FIFOScheduler,
+        HyperBandScheduler,
+        MedianStoppingRule,
+        TrialScheduler,
+    )
+
+    given = {k: v for k, v in knobs.items() if v is not None}
+    if isinstance(scheduler, TrialScheduler):
+        if given:
+            raise OptionError(
+                f"{', '.join(given)} configure a scheduler chosen by name; set them on your "
+                f"{type(scheduler).__name__} object instead."
+            )
+        return scheduler, type(scheduler).__name__
+    if not isinstance(scheduler, str):
+        raise OptionError(
+            f"scheduler must be a name ({', '.join(SCHEDULERS)}) or a Ray Tune TrialScheduler, "
+            f"got {scheduler!r}."
+        )
+    name = _choose("scheduler", scheduler.lower(), SCHEDULERS)
+    for knob in given:
+        if knob not in KNOBS[name]:
+            takes = ", ".join(KNOBS[name]) or "no knobs"
+            raise OptionError(f"scheduler {name!r} takes no {knob} (it takes {takes}).")
+    for knob, value in given.items():
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            raise OptionError(f"{knob} must be a positive number, got {value!r}.")
+    if "reduction_factor" in given and given["reduction_factor"] <= 1:
+        raise OptionError(
+            f"reduction_factor must be greater than 1, got {given['reduction_factor']!r}: it is "
+            "the factor by which each rung keeps fewer trials (2 keeps half, 4 a quarter)."
+        )
+    if "max_t" in given and "grace_period" in given and given["grace_period"] > given["max_t"]:
+        raise OptionError(
+            f"grace_period ({given['grace_period']}) must not exceed max_t ({given['max_t']})."
+        )
+    time_attr = "training_iteration"  # metric and mode come from TuneConfig
+    if name == "fifo":
+        return FIFOScheduler(), name
+    if name == "asha":
+        return ASHAScheduler(
+            time_attr=time_attr,
+            max_t=given.get("max_t", 100),
+            grace_period=given.get("grace_period", 1),
+            reduction_factor=given.get("reduction_factor", 4),
+        ), name
+    if name == "hyperband":
+        return HyperBandScheduler(
+            time_attr=time_attr,
+            max_t=given.get("max_t", 81),
+            reduction_factor=given.get("reduction_factor", 3),
+        ), name
+    return MedianStoppingRule(time_attr=time_attr, grace_period=given.get("grace_period", 1)), name
+
+
+def _search(search: Any, space: Space, seed: int | None) -> tuple[Any, str]:
+    """The Ray Tune search algorithm for a name (or the object itself), and its label."""
+    from ray.tune.search import SearchAlgorithm, Searcher
+
+    if isinstance(search, Searcher | SearchAlgorithm):
+        return search, type(search).__name__
+    if not isinstance(search, str):
+        raise OptionError(
+            f"search must be a name ({', '.join(SEARCHES)}) or a Ray Tune Searcher, got {search!r}."
+        )
+    name = _choose("search", search.lower(), SEARCHES)
+    grids = [k for k, v in space.flat().items() if is_grid(v)]
+    if name == "grid" and not grids:
+        raise OptionError(
+            "search='grid' needs grid values: write the parameters as tb.grid([...]). "
+            "For sampled parameters use search='random' or 'tpe'."
+        )
+    if name == "tpe":
+        if grids:
+            raise OptionError(
+                f"search='tpe' cannot take grid values ({', '.join(grids)}): TPE samples from "
+                "distributions. Use tb.choice([...]) instead of tb.grid([...]), or search='grid'."
+            )
+        space.to_optuna()  # raises a clear error for what Optuna cannot sample (randn, ...)
+        import optuna
+        from ray.tune.search.optuna import OptunaSearch
+
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        return OptunaSearch(sampler=optuna.samplers.TPESampler(seed=seed)), name
+    from ray.tune.search import BasicVariantGenerator
+
+    return BasicVariantGenerator(random_state=seed), name
+
+
+def _own_metric(objects: list[Any], metric: str, mode: str) -> bool:
+    """Whether a Ray object the user built carries its own metric and mode (Ray then refuses
+    them on TuneConfig too); they must agree with ``metric`` and ``mode``."""
+    own = False
+    for obj in objects:
+        their_metric = getattr(obj, "metric", None) or getattr(obj, "_metric", None)
+        their_mode = getattr(obj, "mode", None) or getattr(obj, "_mode", None)
+        if their_metric in (None, "_metric"):
+            continue
+        if (their_metric, their_mode) != (metric, mode):
+            raise OptionError(
+                f"your {type(obj).__name__} optimises {their_metric!r} ({their_mode}), but "
+                f"metric={metric!r}, mode={mode!r}: make them agree."
+            )
+        own = True
+    return own
+
+
+def _objective(objective: Any) -> str:
+    """Check the trial function (or Ray Trainable class); return a name for it."""
+    from ray.tune import Trainable
+
+    if inspect.isclass(objective) and issubclass(objective, Trainable):
+        return objective.__name__
+    if not callable(objective):
+        raise OptionError(
+            f"objective must be a function that takes the config dict, got {objective!r}."
+        )
+    try:
+        signature = inspect.signature(objective)
+    except (TypeError, ValueError):
+        return getattr(objective, "__name__", type(objective).__name__)
+    positional = [
+        p
+        for p in signature.parameters.values()
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
+    ]
+    varargs = any(p.kind == p.VAR_POSITIONAL for p in signature.parameters.values())
+    if len(positional) > 1 or (not positional and not varargs):
+        raise OptionError(
+            f"objective {getattr(objective, '__name__', objective)}{signature} must take exactly "
+            "one argument, the config dict: def objective(config): ..."
+        )
+    return getattr(objective, "__name__", type(objective).__name__)
+
+
+def _resources(resources: Mapping[str, float] | None) -> dict[str, float] | None:
+    if resources is None:
+        return None
+    if not isinstance(resources, Mapping) or not resources:
+        raise OptionError(
+            f"resources_per_trial must be a dict such as {{'cpu': 1, 'gpu': 0.5}}, got "
+            f"{resources!r}."
+        )
+    out: dict[str, float] = {}
+    for key, amount in resources.items():
+        if isinstance(amount, bool) or not isinstance(amount, int | float) or amount < 0:
+            raise OptionError(
+                f"resources_per_trial[{key!r}] must be a number >= 0, got {amount!r}."
+            )
+        out[str(key).lower() if str(key).lower() in ("cpu", "gpu") else str(key)] = amount
+    return out
+
+
+def _name(name: str | None, base: str, storage: Path) -> str:
+    if name is not None:
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name):
+            raise OptionError(
+                f"name {name!r} must start with a letter or digit and hold only letters, digits, "
+                "'.', '_' and '-' (it names the experiment's folder)."
+            )
+        if (storage / name / EVENTS_FILE).exists():
+            raise OptionError(
+                f"an experiment named {name!r} already exists in {storage}; choose another "
+                "name, or load it with tb.load()."
+            )
+        return name
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    base = re.sub(r"[^A-Za-z0-9._-]", "_", base).strip("_") or "experiment"
+    candidate, n = f"{base}-{stamp}", 1
+    while (storage / candidate).exists():
+        n += 1
+        candidate = f"{base}-{stamp}-{n}"
+    return candidate
+
+
+def _total_trials(space: Space, num_samples: int) -> int | None:
+    if num_samples < 0:
+        return None
+    grids = [len(v["grid_search"]) for v in space.flat().values() if is_grid(v)]
+    return num_samples * math.prod(grids)
+
+
+def run(
+    objective: Callable[[dict[str, Any]], Any] | Any,
+    space: Mapping[str, Any],
+    *,
+    metric: str,
+    mode: str,
+    num_samples: int = 1,
+    max_concurrent_trials: int | None = None,
+    scheduler: Any = "fifo",
+    search: Any = "random",
+    resources_per_trial: Mapping[str, float] | None = None,
+    time_budget_s: float | None = None,
+    name: str | None = None,
+    storage_path: str | Path | None = None,
+    seed: int | None = None,
+    address: str | None = None,
+    wait: bool = False,
+    max_t: int | None = None,
+    grace_period: int | None = None,
+    reduction_factor: float | None = None,
+    max_failures: int = 0,
+) -> Experiment:
+    """Tune ``objective`` over ``space`` on Ray Tune and return the running :class:`Experiment`.
+
+    Everything is checked before any trial starts. The run goes on in a background thread
+    (``wait=True`` blocks until it ends); every start, report and end is recorded in the
+    experiment folder's ``events.jsonl``.
+
+    Args:
+        objective: ``def objective(config)`` that calls ``tb.report(**metrics)`` (or Ray's
+            ``tune.report``) any number of times, or returns a dict of metrics once. A Ray
+            ``Trainable`` class works too.
+        space: parameter name -> domain (``tb.loguniform(...)``, Ray's ``tune.*``), grid,
+            constant or nested dict; or a :class:`tunebook.Space`.
+        metric: the metric to optimise, as the trial reports it.
+        mode: ``"max"`` or ``"min"``.
+        num_samples: trials to sample (each grid value is tried ``num_samples`` times).
+        max_concurrent_trials: at most this many trials at once (default: as resources allow).
+        scheduler: ``"fifo"``, ``"asha"``, ``"hyperband"``, ``"median"``, or a Ray Tune
+            ``TrialScheduler``.
+        search: ``"random"``, ``"grid"``, ``"tpe"`` (Optuna), or a Ray Tune ``Searcher``.
+        resources_per_trial: e.g. ``{"cpu": 2, "gpu": 0.5}``; default one CPU.
+        time_budget_s: stop the whole experiment after this many seconds.
+        name: the experiment's name and folder (default: objective name and time).
+        storage_path: the folder experiment folders go in (default ``$TUNEBOOK_RESULTS`` or
+            ``~/tunebook_results``).
+        seed: seeds the search, for a repeatable choice of configs.
+        address: a Ray cluster to run on (default: ``RAY_ADDRESS``, else a local Ray).
+        wait: block until the experiment ends.
+        max_t, grace_period, reduction_factor: the early-stopping scheduler's knobs
+            (iterations; see ``KNOBS`` for which scheduler takes which).
+        max_failures: retry a failed trial this many times.
+
+    Returns:
+        The :class:`Experiment` (already running).
+
+    Raises:
+        OptionError, SpaceValueError, SpaceTypeError: bad input, before anything runs.
+
+    Example:
+        >>> import tunebook as tb
+        >>> def objective(config):
+        ...     for step in range(5):
+        ...         tb.report(loss=(config["x"] - 0.3) ** 2 / (step + 1))
+        >>> exp = tb.run(objective, {"x": tb.uniform(0, 1)}, metric="loss", mode="min",
+        ...              num_samples=8, wait=True)  # doctest: +SKIP
+        >>> exp.results.best().config  # doctest: +SKIP
+    """
+    from ray import tune
+
+    label = _objective(objective)
+    if not isinstance(metric, str) or not metric:
+        raise OptionError(f"metric must be the name of a reported metric, got {metric!r}.")
+    if mode not in ("max", "min"):
+        raise OptionError(
+            f"mode must be 'max' or 'min', got {mode!r}.{did_you_mean(str(mode), ['max', 'min'])}"
+        )
+    if not isinstance(space, Mapping):
+        raise OptionError(f"space must be a dict of parameter -> domain, got {space!r}.")
+    space = space if isinstance(space, Space) else Space(space)
+    if (
+        isinstance(num_samples, bool)
+        or not isinstance(num_samples, int)
+        or (num_samples < 1 and not (num_samples == -1 and time_budget_s))
+    ):
+        raise OptionError(
+            f"num_samples must be an integer >= 1 (or -1 with a time_budget_s), got "
+            f"{num_samples!r}."
+        )
+    if max_concurrent_trials is not None and (
+        isinstance(max_concurrent_trials, bool)
+        or not isinstance(max_concurrent_trials, int)
+        or max_concurrent_trials < 1
+    ):
+        raise OptionError(
+            f"max_concurrent_trials must be an integer >= 1, got {max_concurrent_trials!r}."
+        )
+    if time_budget_s is not None and (
+        isinstance(time_budget_s, bool)
+        or not isinstance(time_budget_s, int | float)
+        or time_budget_s <= 0
+    ):
+        raise OptionError(f"time_budget_s must be a positive number, got {time_budget_s!r}.")
+    if isinstance(max_failures, bool) or not isinstance(max_failures, int) or max_failures < -1:
+        raise OptionError(
+            f"max_failures must be an integer >= 0 (-1: forever), got {max_failures!r}."
+        )
+    ray_scheduler, scheduler_label = _scheduler(
+        scheduler,
+        {"max_t": max_t, "grace_period": grace_period, "reduction_factor": reduction_factor},
+    )
+    search_alg, search_label = _search(search, space, seed)
+    own_metric = _own_metric([ray_scheduler, search_alg], metric, mode)
+    resources = _resources(resources_per_trial)
+    storage = Path(storage_path).expanduser().resolve() if storage_path else default_storage()
+    exp_name = _name(name, label, storage)
+
+    cluster = ensure_ray(address)
+    if resources:
+        check_resources(resources)
+
+    path = storage / exp_name
+    log = EventLog(path / EVENTS_FILE)
+    control = StopControl()
+    recorder = Recorder(log, control, ray_scheduler, time_budget_s)
+    trainable = tune.with_resources(objective, resources) if resources else objective
+    import ray
+
+    log.append(
+        "experiment_started",
+        name=exp_name,
+        metric=metric,
+        mode=mode,
+        space=space.to_dict(),
+        num_samples=num_samples,
+        total_trials=_total_trials(space, num_samples),
+        scheduler=scheduler_label,
+        search=search_label,
+        max_concurrent_trials=max_concurrent_trials,
+        resources_per_trial=resources,
+        time_budget_s=time_budget_s,
+        seed=seed,
+        objective=label,
+        cluster=cluster,
+        ray_version=ray.__version__,
+    )
+    log.flush()
+    tuner = tune.Tuner(
+        trainable,
+        param_space=space.to_ray(),
+        tune_config=tune.TuneConfig(
+            metric=None if own_metric else metric,
+            mode=None if own_metric else mode,
+            num_samples=num_samples,
+            max_concurrent_trials=max_concurrent_trials,
+            scheduler=ray_scheduler,
+            search_alg=search_alg,
+            time_budget_s=time_budget_s,
+            reuse_actors=True,
+        ),
+        run_config=tune.RunConfig(
+            name=exp_name,
+            storage_path=str(storage / RAY_STATE_DIR),
+            callbacks=[recorder],
+            stop=control,
+            verbose=0,
+            failure_config=tune.FailureConfig(max_failures=max_failures),
+        ),
+    )
+    experiment = Experiment(exp_name, path, log, control, tuner, time_budget_s)._start()
+    if wait:
+        experiment.wait()
+    return experiment

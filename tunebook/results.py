@@ -1,0 +1,566 @@
+"""``Results``: a read-only view over an experiment's event log.
+
+DataFrames (``trials``, ``history``), the best trial, exports, and the Ray Tune names a Ray
+user knows (``get_best_result``, ``get_dataframe``). Pure: no Ray, no widgets, so a results
+folder loads fast anywhere with :func:`load`.
+
+Example:
+    >>> from tunebook.events import EventLog
+    >>> log = EventLog()
+    >>> _ = log.append("experiment_started", name="demo", metric="acc", mode="max")
+    >>> _ = log.append("trial_started", trial_id="a", config={"lr": 0.1})
+    >>> _ = log.append("result", trial_id="a", iteration=1, metrics={"acc": 0.75})
+    >>> _ = log.append("trial_ended", trial_id="a", status="terminated")
+    >>> Results(log).best().config
+    {'lr': 0.1}
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import pandas as pd
+
+from tunebook.errors import MetricNotReportedError, OptionError, did_you_mean
+from tunebook.events import REPORT_COLUMNS, EventLog, is_number
+
+if TYPE_CHECKING:
+    from tunebook.space import Space
+
+__all__ = ["Progress", "Results", "Trial", "load"]
+
+#: How a trial can end. "pruned": stopped early by the scheduler (ASHA, median...);
+#: "stopped": by the user (stop(), stop_trial()) or the time budget.
+TRIAL_STATUSES = ("running", "terminated", "pruned", "stopped", "error")
+TABLES = ("trials", "history")
+Mode = Literal["max", "min"]
+
+
+def _flatten(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in config.items():
+        if isinstance(value, Mapping):
+            out.update(_flatten(value, f"{prefix}{key}/"))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def _check_mode(mode: str) -> Mode:
+    if mode not in ("max", "min"):
+        raise OptionError(
+            f"mode must be 'max' or 'min', got {mode!r}.{did_you_mean(mode, ['max', 'min'])}"
+        )
+    return mode  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One trial as the results see it.
+
+    Attributes:
+        trial_id: Ray Tune's trial id.
+        config: the hyperparameters the trial ran with.
+        metrics: the report this object was chosen for (the best one for ``best()``, the last
+            one for ``get_best_result()``), metrics named as reported.
+        iteration: that report's iteration.
+        status: terminated, pruned, stopped, error or running.
+        error: the traceback text when the trial failed.
+        history: every report of the trial (also as ``metrics_dataframe``, Ray's name).
+    """
+
+    trial_id: str
+    config: dict[str, Any]
+    metrics: dict[str, Any]
+    iteration: int | None
+    status: str
+    error: str | None = None
+    history: pd.DataFrame = field(default_factory=pd.DataFrame, compare=False, repr=False)
+
+    @property
+    def metrics_dataframe(self) -> pd.DataFrame:
+        """Ray Tune's name for :attr:`history`."""
+        return self.history
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Counts of trials by state, time so far, and the best value: what a progress line shows."""
+
+    running: int
+    terminated: int
+    pruned: int
+    stopped: int
+    errored: int
+    pending: int | None  # None when the number of trials is not known in advance
+    reports: int
+    elapsed: float
+    best: float | None
+    metric: str | None
+    status: str
+
+    @property
+    def done(self) -> int:
+        return self.terminated + self.pruned + self.stopped + self.errored
+
+    def line(self) -> str:
+        """One line of text, as the terminal and the no-widget fallback show it."""
+        parts = [f"{self.running} running", f"{self.terminated} done"]
+        if self.pruned:
+            parts.append(f"{self.pruned} pruned")
+        if self.stopped:
+            parts.append(f"{self.stopped} stopped")
+        if self.errored:
+            parts.append(f"{self.errored} errored")
+        if self.pending is not None:
+            parts.append(f"{self.pending} pending")
+        best = "" if self.best is None else f" | best {self.metric} {self.best:.4g}"
+        return f"[{self.status}] {', '.join(parts)} | {self.elapsed:.1f} s{best}"
+
+
+class _TrialRecord:
+    """What one pass over the events learns about one trial."""
+
+    __slots__ = ("trial_id", "config", "status", "error", "reports", "started", "ended", "node")
+
+    def __init__(self, trial_id: str, config: dict[str, Any], started: float) -> None:
+        self.trial_id = trial_id
+        self.config = config
+        self.status = "running"
+        self.error: str | None = None
+        self.reports: list[dict[str, Any]] = []  # result events
+        self.started = started
+        self.ended: float | None = None
+        self.node: str | None = None
+
+
+class Results:
+    """A read-only view over an event log: DataFrames, the best trial, exports.
+
+    ``Experiment.results`` gives one when the experiment has ended; ``Experiment.snapshot()``
+    gives one of the run so far; :func:`load` reads one from an experiment folder.
+
+    Args:
+        log: the events (the object is not copied: pass a snapshot of a live log).
+        path: the experiment folder, if there is one.
+    """
+
+    def __init__(self, log: EventLog, path: str | Path | None = None) -> None:
+        self._log = log
+        self.path = Path(path) if path is not None else None
+
+    @classmethod
+    def load(cls, path: str | Path) -> Results:
+        """Read the results of an experiment folder (only JSON is read; no code runs)."""
+        folder = Path(path)
+        return cls(EventLog.read(folder), folder if folder.is_dir() else folder.parent)
+
+    # -- the experiment --------------------------------------------------------------------
+
+    @cached_property
+    def _settings(self) -> dict[str, Any]:
+        for event in self._log.events():
+            if event["event"] == "experiment_started":
+                return event
+        return {}
+
+    @cached_property
+    def _end(self) -> dict[str, Any] | None:
+        ends = [e for e in self._log.events() if e["event"] == "experiment_ended"]
+        return ends[-1] if ends else None
+
+    @property
+    def name(self) -> str | None:
+        return self._settings.get("name")
+
+    @property
+    def metric(self) -> str | None:
+        """The metric the experiment optimised."""
+        return self._settings.get("metric")
+
+    @property
+    def mode(self) -> Mode | None:
+        """``"max"`` or ``"min"``."""
+        return self._settings.get("mode")
+
+    @property
+    def status(self) -> str:
+        """running, completed, stopped, timed_out or failed."""
+        return "running" if self._end is None else str(self._end["status"])
+
+    @property
+    def error(self) -> str | None:
+        """Why the experiment failed (not a trial: the experiment itself), if it did."""
+        return None if self._end is None else self._end.get("error")
+
+    @property
+    def space(self) -> Space:
+        """The search space the experiment ran over."""
+        from tunebook.space import Space
+
+        return Space.from_dict(self._settings.get("space") or {})
+
+    @property
+    def events(self) -> list[dict[str, Any]]:
+        """Every event, in order, as plain dicts (what ``events.jsonl`` holds)."""
+        return self._log.events()
+
+    # -- per-trial records -----------------------------------------------------------------
+
+    @cached_property
+    def _records(self) -> dict[str, _TrialRecord]:
+        records: dict[str, _TrialRecord] = {}
+        for event in self._log.events():
+            kind = event["event"]
+            if kind == "trial_started":
+                record = records.get(event["trial_id"])
+                if record is None:
+                    records[event["trial_id"]] = _TrialRecord(
+                        event["trial_id"], event.get("config") or {}, event["time"]
+                    )
+                else:  # restarted after a failure
+                    record.status, record.error, record.ended = "running", None, None
+                records[event["trial_id"]].node = event.get("node")
+            elif kind == "result" and event.get("trial_id") in records:
+                records[event["trial_id"]].reports.append(event)
+            elif kind == "trial_ended" and event.get("trial_id") in records:
+                record = records[event["trial_id"]]
+                record.status = event.get("status", "terminated")
+                record.error = event.get("error")
+                record.ended = event["time"]
+        return records
+
+    def _start_time(self) -> float:
+        events = self._log.events()
+        return float(self._settings.get("time", events[0]["time"] if events else 0.0))
+
+    def _metric_or_default(self, metric: str | None) -> str:
+        chosen = metric or self.metric
+        if not chosen:
+            raise OptionError("no metric given, and the experiment names none: pass metric=...")
+        return chosen
+
+    def _mode_or_default(self, mode: str | None) -> Mode:
+        chosen = mode or self.mode
+        if not chosen:
+            raise OptionError(
+                "no mode given, and the experiment names none: pass mode='max'/'min'."
+            )
+        return _check_mode(chosen)
+
+    @staticmethod
+    def _best_report(
+        reports: Iterable[dict[str, Any]], metric: str, mode: Mode
+    ) -> dict[str, Any] | None:
+        best: dict[str, Any] | None = None
+        for report in reports:
+            value = (report.get("metrics") or {}).get(metric)
+            if not is_number(value):
+                continue
+            if best is None:
+                best = report
+                continue
+            current = best["metrics"][metric]
+            if (value > current) if mode == "max" else (value < current):
+                best = report
+        return best
+
+    @staticmethod
+    def _last_report(reports: list[dict[str, Any]], metric: str) -> dict[str, Any] | None:
+        for report in reversed(reports):
+            if is_number((report.get("metrics") or {}).get(metric)):
+                return report
+        return None
+
+    # -- DataFrames ------------------------------------------------------------------------
+
+    @cached_property
+    def history(self) -> pd.DataFrame:
+        """One row per report: ``trial_id``, ``iteration``, ``time`` (seconds since the
+        experiment started) and one column per metric, named as reported."""
+        columns = self._log.reports
+        frame = pd.DataFrame(columns, columns=list(columns))
+        if not frame.empty:
+            frame["time"] = frame["time"] - self._start_time()
+        else:
+            frame = frame.astype({"trial_id": "object", "iteration": "Int64", "time": "float64"})
+        return frame
+
+    @cached_property
+    def trials(self) -> pd.DataFrame:
+        """One row per trial: ``trial_id``, ``status``, a ``config/<name>`` column per
+        parameter, ``last_<metric>``, ``best_<metric>``, ``iterations``, ``time`` (seconds the
+        trial ran), ``error`` (the traceback text of a failed trial)."""
+        metric, mode = self.metric, self.mode
+        end_of_run = self._end["time"] if self._end else None
+        rows = []
+        for record in self._records.values():
+            row: dict[str, Any] = {"trial_id": record.trial_id, "status": record.status}
+            row.update({f"config/{k}": v for k, v in _flatten(record.config).items()})
+            if metric:
+                last = self._last_report(record.reports, metric)
+                best = self._best_report(record.reports, metric, mode or "max")
+                row[f"last_{metric}"] = last["metrics"][metric] if last else math.nan
+                row[f"best_{metric}"] = best["metrics"][metric] if best else math.nan
+            row["iterations"] = max((r.get("iteration") or 0 for r in record.reports), default=0)
+            finished = record.ended or (record.reports[-1]["time"] if record.reports else None)
+            finished = finished or end_of_run or record.started
+            row["time"] = finished - record.started
+            row["error"] = record.error
+            rows.append(row)
+        columns = ["trial_id", "status"]
+        config_columns = sorted(
+            {k for row in rows for k in row if k.startswith("config/")},
+            key=lambda k: self._config_order().get(k, len(columns)),
+        )
+        columns += config_columns
+        if metric:
+            columns += [f"last_{metric}", f"best_{metric}"]
+        columns += ["iterations", "time", "error"]
+        return pd.DataFrame(rows, columns=columns)
+
+    def _config_order(self) -> dict[str, int]:
+        space = self._settings.get("space") or {}
+        order: dict[str, int] = {}
+
+        def walk(params: Mapping[str, Any], prefix: str) -> None:
+            for name, spec in params.items():
+                if isinstance(spec, Mapping) and spec.get("type") == "space":
+                    walk(spec["params"], f"{prefix}{name}/")
+                else:
+                    order[f"config/{prefix}{name}"] = len(order)
+
+        walk(space, "")
+        return order
+
+    def get_dataframe(
+        self, filter_metric: str | None = None, filter_mode: str | None = None
+    ) -> pd.DataFrame:
+        """Ray Tune's ``ResultGrid.get_dataframe``: one row per trial with its last report
+        (or, with ``filter_metric`` and ``filter_mode``, its best report for that metric),
+        every metric as a column, ``training_iteration``, ``trial_id`` and ``config/`` columns.
+        """
+        if (filter_metric is None) != (filter_mode is None):
+            raise OptionError("pass both filter_metric and filter_mode, or neither.")
+        rows = []
+        for record in self._records.values():
+            if filter_metric:
+                report = self._best_report(
+                    record.reports, filter_metric, _check_mode(filter_mode or "")
+                )
+            else:
+                report = record.reports[-1] if record.reports else None
+            row: dict[str, Any] = dict(report["metrics"]) if report else {}
+            row["training_iteration"] = report.get("iteration") if report else None
+            row["trial_id"] = record.trial_id
+            row.update({f"config/{k}": v for k, v in _flatten(record.config).items()})
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    # -- the best trial --------------------------------------------------------------------
+
+    def _trial(self, record: _TrialRecord, report: dict[str, Any] | None) -> Trial:
+        history = self.history
+        return Trial(
+            trial_id=record.trial_id,
+            config=dict(record.config),
+            metrics=dict(report["metrics"]) if report else {},
+            iteration=report.get("iteration") if report else None,
+            status=record.status,
+            error=record.error,
+            history=history[history["trial_id"] == record.trial_id].reset_index(drop=True),
+        )
+
+    def best(
+        self,
+        metric: str | None = None,
+        mode: str | None = None,
+        scope: Literal["all", "last"] = "all",
+    ) -> Trial:
+        """The trial with the best value of ``metric``.
+
+        Args:
+            metric: defaults to the experiment's metric.
+            mode: ``"max"`` or ``"min"``; defaults to the experiment's mode.
+            scope: ``"all"`` ranks each trial by its best report (so a trial ASHA pruned early
+                competes with what it reached); ``"last"`` by its last report, as Ray's
+                ``get_best_result`` does by default.
+
+        Returns:
+            The trial, with ``metrics`` and ``iteration`` of the report that ranked it.
+
+        Raises:
+            MetricNotReportedError: no trial has reported a number for ``metric`` yet.
+        """
+        metric = self._metric_or_default(metric)
+        direction = self._mode_or_default(mode)
+        if scope not in ("all", "last"):
+            raise OptionError(f"scope must be 'all' or 'last', got {scope!r}.")
+        best: tuple[_TrialRecord, dict[str, Any]] | None = None
+        for record in self._records.values():
+            if scope == "all":
+                report = self._best_report(record.reports, metric, direction)
+            else:
+                report = self._last_report(record.reports, metric)
+            if report is None:
+                continue
+            value = report["metrics"][metric]
+            if best is None or (
+                value > best[1]["metrics"][metric]
+                if direction == "max"
+                else value < best[1]["metrics"][metric]
+            ):
+                best = (record, report)
+        if best is None:
+            reported = sorted(c for c in self._log.reports if c not in REPORT_COLUMNS)
+            seen = f" The trials reported: {', '.join(reported)}." if reported else ""
+            if not self._records:
+                seen = " No trial has started yet."
+            raise MetricNotReportedError(
+                f"no trial has reported `{metric}`; the trial function must call "
+                f"report({metric}=...).{seen}"
+            )
+        return self._trial(*best)
+
+    @property
+    def best_result(self) -> Trial:
+        """The best trial by the experiment's metric and mode (``best()``)."""
+        return self.best()
+
+    @property
+    def best_config(self) -> dict[str, Any]:
+        """The config of the best trial (``best().config``)."""
+        return self.best().config
+
+    def get_best_result(
+        self,
+        metric: str | None = None,
+        mode: str | None = None,
+        scope: Literal["all", "last"] = "last",
+    ) -> Trial:
+        """Ray Tune's ``ResultGrid.get_best_result``: as :meth:`best`, ranking by each trial's
+        last report unless ``scope="all"``."""
+        return self.best(metric, mode, scope)
+
+    @property
+    def errors(self) -> list[str]:
+        """The traceback texts of the trials that failed."""
+        return [r.error for r in self._records.values() if r.status == "error" and r.error]
+
+    # -- progress --------------------------------------------------------------------------
+
+    def progress(self, total: int | None = None) -> Progress:
+        """Counts by trial state, seconds so far and the best value so far."""
+        states = [record.status for record in self._records.values()]
+        total = total if total is not None else self._settings.get("total_trials")
+        events = self._log.events()
+        now = self._end["time"] if self._end else (events[-1]["time"] if events else 0.0)
+        best_value = None
+        if self.metric and self.mode:
+            try:
+                best_value = self.best(scope="all").metrics[self.metric]
+            except MetricNotReportedError:
+                best_value = None
+        pending = None
+        if total is not None and self.status == "running":
+            pending = max(0, int(total) - len(states))
+        elif total is not None:
+            pending = 0
+        return Progress(
+            running=states.count("running"),
+            terminated=states.count("terminated"),
+            pruned=states.count("pruned"),
+            stopped=states.count("stopped"),
+            errored=states.count("error"),
+            pending=pending,
+            reports=len(self._log.reports["trial_id"]),
+            elapsed=max(0.0, now - self._start_time()),
+            best=best_value,
+            metric=self.metric,
+            status=self.status,
+        )
+
+    # -- export ----------------------------------------------------------------------------
+
+    def _table(self, table: str) -> pd.DataFrame:
+        if table not in TABLES:
+            raise OptionError(
+                f"table must be one of {TABLES}, got {table!r}.{did_you_mean(table, TABLES)}"
+            )
+        frame: pd.DataFrame = getattr(self, table)
+        return frame
+
+    def to_csv(self, path: str | Path, table: str = "trials") -> Path:
+        """Write ``trials`` (or ``table="history"``) as CSV; returns the path."""
+        path = Path(path)
+        self._table(table).to_csv(path, index=False)
+        return path
+
+    def to_json(self, path: str | Path, table: str = "trials") -> Path:
+        """Write ``trials`` (or ``table="history"``) as JSON records; returns the path."""
+        path = Path(path)
+        self._table(table).to_json(path, orient="records", indent=1)
+        return path
+
+    def to_parquet(self, path: str | Path, table: str = "trials") -> Path:
+        """Write ``trials`` (or ``table="history"``) as Parquet; returns the path.
+
+        A column whose values mix types (``choice([1, "a"])``) is written as text.
+        """
+        path = Path(path)
+        frame = self._table(table).copy()
+        for column in frame.columns:
+            if frame[column].dtype == object:
+                kinds = {type(v) for v in frame[column] if v is not None and v == v}
+                if len(kinds) > 1 or kinds - {str, int, float, bool}:
+                    frame[column] = frame[column].map(lambda v: None if v is None else str(v))
+        frame.to_parquet(path, index=False)
+        return path
+
+    # -- display ---------------------------------------------------------------------------
+
+    def __repr__(self) -> str:
+        progress = self.progress()
+        return f"<Results {self.name!r}: {len(self)} trials, {progress.line()}>"
+
+    def _repr_html_(self, max_rows: int = 10) -> str:
+        progress = self.progress()
+        title = html.escape(f"{self.name or 'experiment'}: {progress.line()}")
+        frame = self.trials
+        metric = self.metric
+        if metric and f"best_{metric}" in frame:
+            frame = frame.sort_values(
+                f"best_{metric}", ascending=self.mode == "min", na_position="last"
+            )
+        shown = frame.drop(columns=["error"]).head(max_rows)
+        footer = (
+            f"Showing the {len(shown)} best of {len(frame)} trials"
+            if len(frame) > len(shown)
+            else f"{len(frame)} trials"
+        )
+        footer += ". All trials: <code>.trials</code>; every report: <code>.history</code>."
+        return (
+            f"<div><b>{title}</b>{shown.to_html(index=False, na_rep='', max_cols=12)}"
+            f"<small>{footer}</small></div>"
+        )
+
+
+def load(path: str | Path) -> Results:
+    """Load the results of an experiment folder written by tunebook.
+
+    Only JSON is read, so loading a folder never executes code.
+
+    Example:
+        >>> results = load(exp.path)  # doctest: +SKIP
+        >>> results.best().config  # doctest: +SKIP
+    """
+    return Results.load(path)
