@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +16,12 @@ def ray_session() -> Iterator[None]:
 
     from tunebook.engine import ensure_ray
 
+    # Trial functions defined in test modules are pickled by reference: the workers (which a
+    # local Ray starts with this process's environment) must be able to import them.
+    tests = str(Path(__file__).parent)
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        p for p in (tests, os.environ.get("PYTHONPATH")) if p
+    )
     if not ray.is_initialized():
         ray.init(
             address="local",

@@ -29,7 +29,9 @@ def test_reports_are_columns_with_gaps_filled():
     log = EventLog()
     log.append("result", trial_id="a", iteration=1, metrics={"acc": 0.5})
     log.append("result", trial_id="a", iteration=2, metrics={"acc": 0.6, "loss": 1.0})
-    log.append("result", trial_id="b", iteration=1, metrics={"loss": 2.0, "phase": "warm", "ok": True})
+    log.append(
+        "result", trial_id="b", iteration=1, metrics={"loss": 2.0, "phase": "warm", "ok": True}
+    )
     reports = log.reports
     assert reports["trial_id"] == ["a", "a", "b"]
     assert reports["iteration"] == [1, 2, 1]
@@ -63,9 +65,14 @@ def test_file_is_written_in_batches_at_least_every_flush_interval(tmp_path):
 def test_round_trip_through_the_file_gives_an_equal_log(tmp_path):
     log = EventLog(tmp_path / EVENTS_FILE)
     log.append("experiment_started", name="x", metric="acc", mode="max")
-    log.append("trial_started", trial_id="a", config={"lr": 0.1, "model": {"depth": 3}, "t": (1, 2)})
     log.append(
-        "result", trial_id="a", iteration=1, metrics={"acc": np.float32(0.5), "n": np.int64(3), "nan": math.nan}
+        "trial_started", trial_id="a", config={"lr": 0.1, "model": {"depth": 3}, "t": (1, 2)}
+    )
+    log.append(
+        "result",
+        trial_id="a",
+        iteration=1,
+        metrics={"acc": np.float32(0.5), "n": np.int64(3), "nan": math.nan},
     )
     log.append("trial_ended", trial_id="a", status="error", error="Traceback...\nValueError: x")
     log.close()

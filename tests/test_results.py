@@ -15,10 +15,21 @@ def make_log(path=None) -> EventLog:
     """Three trials: a finishes, b is pruned after 2 reports, c fails; times are exact."""
     log = EventLog(path)
     space = tb.Space({"lr": tb.loguniform(1e-4, 1e-1), "model": {"depth": tb.randint(2, 10)}})
-    log.append("experiment_started", time=100.0, name="exp", metric="acc", mode="max",
-               space=space.to_dict(), total_trials=4)
-    log.append("trial_started", time=100.5, trial_id="a", config={"lr": 0.01, "model": {"depth": 3}})
-    log.append("trial_started", time=100.5, trial_id="b", config={"lr": 0.001, "model": {"depth": 5}})
+    log.append(
+        "experiment_started",
+        time=100.0,
+        name="exp",
+        metric="acc",
+        mode="max",
+        space=space.to_dict(),
+        total_trials=4,
+    )
+    log.append(
+        "trial_started", time=100.5, trial_id="a", config={"lr": 0.01, "model": {"depth": 3}}
+    )
+    log.append(
+        "trial_started", time=100.5, trial_id="b", config={"lr": 0.001, "model": {"depth": 5}}
+    )
     log.append("result", time=101.0, trial_id="a", iteration=1, metrics={"acc": 0.5, "phase": "a"})
     log.append("result", time=101.0, trial_id="b", iteration=1, metrics={"acc": 0.6})
     log.append("result", time=102.0, trial_id="a", iteration=2, metrics={"acc": 0.9, "phase": "b"})
@@ -26,9 +37,16 @@ def make_log(path=None) -> EventLog:
     log.append("trial_ended", time=102.0, trial_id="b", status="pruned")
     log.append("result", time=103.0, trial_id="a", iteration=3, metrics={"acc": 0.8})
     log.append("trial_ended", time=103.5, trial_id="a", status="terminated")
-    log.append("trial_started", time=103.5, trial_id="c", config={"lr": 0.05, "model": {"depth": 9}})
-    log.append("trial_ended", time=104.0, trial_id="c", status="error",
-               error="Traceback (most recent call last):\nValueError: lr too high")
+    log.append(
+        "trial_started", time=103.5, trial_id="c", config={"lr": 0.05, "model": {"depth": 9}}
+    )
+    log.append(
+        "trial_ended",
+        time=104.0,
+        trial_id="c",
+        status="error",
+        error="Traceback (most recent call last):\nValueError: lr too high",
+    )
     log.append("experiment_ended", time=105.0, status="completed")
     return log
 
@@ -36,8 +54,15 @@ def make_log(path=None) -> EventLog:
 def test_trials_frame():
     trials = Results(make_log()).trials
     assert list(trials.columns) == [
-        "trial_id", "status", "config/lr", "config/model/depth", "last_acc", "best_acc",
-        "iterations", "time", "error",
+        "trial_id",
+        "status",
+        "config/lr",
+        "config/model/depth",
+        "last_acc",
+        "best_acc",
+        "iterations",
+        "time",
+        "error",
     ]
     assert trials["trial_id"].tolist() == ["a", "b", "c"]
     assert trials["status"].tolist() == ["terminated", "pruned", "error"]
@@ -79,8 +104,15 @@ def test_empty_results_have_the_right_columns_and_clear_errors():
     results = Results(log)
     assert results.trials.empty and "status" in results.trials.columns
     assert "best_acc" in results.trials.columns
-    assert results.history.empty and list(results.history.columns) == ["trial_id", "iteration", "time"]
-    with pytest.raises(MetricNotReportedError, match=r"no trial has reported `acc`; the trial function must call report\(acc=...\)"):
+    assert results.history.empty and list(results.history.columns) == [
+        "trial_id",
+        "iteration",
+        "time",
+    ]
+    with pytest.raises(
+        MetricNotReportedError,
+        match=r"no trial has reported `acc`; the trial function must call report\(acc=...\)",
+    ):
         results.best()
 
 
@@ -96,9 +128,17 @@ def test_status_error_and_progress():
     results = Results(make_log())
     assert results.status == "completed" and results.name == "exp" and len(results) == 3
     progress = results.progress()
-    assert (progress.terminated, progress.pruned, progress.errored, progress.pending) == (1, 1, 1, 0)
+    assert (progress.terminated, progress.pruned, progress.errored, progress.pending) == (
+        1,
+        1,
+        1,
+        0,
+    )
     assert progress.elapsed == 5.0 and progress.best == 0.9
-    assert progress.line() == "[completed] 0 running, 1 done, 1 pruned, 1 errored, 0 pending | 5.0 s | best acc 0.9"
+    assert (
+        progress.line()
+        == "[completed] 0 running, 1 done, 1 pruned, 1 errored, 0 pending | 5.0 s | best acc 0.9"
+    )
     assert results.errors == ["Traceback (most recent call last):\nValueError: lr too high"]
 
 
@@ -164,4 +204,6 @@ def test_load_reads_the_folder(tmp_path):
     pd.testing.assert_frame_equal(loaded.trials, original.trials)
     pd.testing.assert_frame_equal(loaded.history, original.history)
     assert loaded.path == tmp_path
-    assert loaded.space == tb.Space({"lr": tb.loguniform(1e-4, 1e-1), "model": {"depth": tb.randint(2, 10)}})
+    assert loaded.space == tb.Space(
+        {"lr": tb.loguniform(1e-4, 1e-1), "model": {"depth": tb.randint(2, 10)}}
+    )

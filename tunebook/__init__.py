@@ -58,6 +58,8 @@ _LAZY = {
     "Experiment": "tunebook.engine",
 }
 
+_SUBMODULES = ("space", "events", "results", "engine", "errors", "demo", "cli")
+
 __all__ = [
     "EventLog",
     "Experiment",
@@ -88,6 +90,8 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f"tunebook.{name}")
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'tunebook' has no attribute {name!r}")

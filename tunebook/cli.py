@@ -7,18 +7,19 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from tunebook.errors import TunebookError
 from tunebook.results import Results
 
-
-def follow(experiment: object, stream: TextIO = sys.stdout, every: float = 0.5) -> None:
-    """Print the experiment's progress line until it ends: rewritten in place on a terminal,
-    one line every few seconds otherwise. Ctrl-C stops the experiment cleanly."""
+if TYPE_CHECKING:
     from tunebook.engine import Experiment
 
-    assert isinstance(experiment, Experiment)
+
+def follow(experiment: Experiment, stream: TextIO | None = None, every: float = 0.5) -> None:
+    """Print the experiment's progress line until it ends: rewritten in place on a terminal,
+    one line every few seconds otherwise. Ctrl-C stops the experiment cleanly."""
+    stream = stream or sys.stdout
     tty = stream.isatty()
     interval = every if tty else max(every, 5.0)
     last = ""
@@ -43,8 +44,9 @@ def follow(experiment: object, stream: TextIO = sys.stdout, every: float = 0.5) 
     stream.flush()
 
 
-def summary(results: Results, stream: TextIO = sys.stdout, top: int = 5) -> None:
+def summary(results: Results, stream: TextIO | None = None, top: int = 5) -> None:
     """Print the best trial, the top trials and where the record is."""
+    stream = stream or sys.stdout
     metric = results.metric or ""
     frame = results.trials
     if f"best_{metric}" in frame:

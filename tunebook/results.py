@@ -386,7 +386,7 @@ class Results:
         mode: str | None = None,
         scope: Literal["all", "last"] = "all",
     ) -> Trial:
-        """The trial with the best value of ``metric``.
+        """The trial with the best value of ``metric``, among the trials that did not fail.
 
         Args:
             metric: defaults to the experiment's metric.
@@ -407,6 +407,8 @@ class Results:
             raise OptionError(f"scope must be 'all' or 'last', got {scope!r}.")
         best: tuple[_TrialRecord, dict[str, Any]] | None = None
         for record in self._records.values():
+            if record.status == "error":
+                continue  # a config that crashed is no answer, whatever it reported first
             if scope == "all":
                 report = self._best_report(record.reports, metric, direction)
             else:

@@ -9,25 +9,37 @@ from collections.abc import Mapping
 from tunebook.errors import OptionError
 
 #: Ray Tune settings tunebook needs, set unless the user set them: the event log replaces Ray's
-#: per-trial CSV/JSON/TensorBoard files (about twice the result throughput without them), and
+#: per-trial CSV/JSON/TensorBoard files (about twice the result throughput without them) and
+#: its printed trial tracebacks (they go to results.trials["error"], not across the notebook);
 #: Ray's legacy output engine is the one that is silent at verbose=0 (the new one still prints
 #: a configuration box in terminals).
-FAST_ENV = {"TUNE_DISABLE_AUTO_CALLBACK_LOGGERS": "1", "RAY_AIR_NEW_OUTPUT": "0"}
+FAST_ENV = {
+    "TUNE_DISABLE_AUTO_CALLBACK_LOGGERS": "1",
+    "TUNE_PRINT_ALL_TRIAL_ERRORS": "0",
+    "RAY_AIR_NEW_OUTPUT": "0",
+}
 
 
-def _quiet_missing_result_files() -> None:
-    """With the auto loggers off, Ray's ResultGrid logs one FileNotFoundError per trial when it
-    looks for result files tunebook never asked for. Drop exactly those records."""
+class _DropRecordedNoise(logging.Filter):
+    """Drops Ray Tune log lines that repeat what tunebook's record already holds."""
 
-    class _DropMissingResultFiles(logging.Filter):
-        def filter(self, record: logging.LogRecord) -> bool:
-            return "FileNotFoundError" not in record.getMessage() and "Could not fetch" not in (
-                record.getMessage()
-            )
+    NOISE = (
+        "FileNotFoundError",  # no result files: the auto loggers are off on purpose
+        "Could not fetch metrics",
+        "Wrote the latest version of all result files",
+        "Trials did not complete",  # the errors are in results.trials["error"]
+    )
 
-    target = logging.getLogger("ray.tune.analysis.experiment_analysis")
-    if not any(isinstance(f, _DropMissingResultFiles) for f in target.filters):
-        target.addFilter(_DropMissingResultFiles())
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not any(noise in message for noise in self.NOISE)
+
+
+def _quiet_ray_tune_noise() -> None:
+    for name in ("ray.tune.analysis.experiment_analysis", "ray.tune.tune"):
+        target = logging.getLogger(name)
+        if not any(isinstance(f, _DropRecordedNoise) for f in target.filters):
+            target.addFilter(_DropRecordedNoise())
 
 
 def ensure_ray(address: str | None = None, num_cpus: int | None = None) -> str:
@@ -45,7 +57,7 @@ def ensure_ray(address: str | None = None, num_cpus: int | None = None) -> str:
 
     for key, value in FAST_ENV.items():
         os.environ.setdefault(key, value)
-    _quiet_missing_result_files()
+    _quiet_ray_tune_noise()
     address = address or os.environ.get("RAY_ADDRESS") or None
     if address and address.startswith("ray://"):
         raise OptionError(

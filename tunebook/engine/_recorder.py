@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
-from ray.tune import Callback
+from ray.tune import Callback, ProgressReporter
 from ray.tune.experiment import Trial as RayTrial
 from ray.tune.result import AUTO_RESULT_KEYS, DEBUG_METRICS
 from ray.tune.schedulers import TrialScheduler
@@ -45,16 +47,41 @@ def budget(scheduler: TrialScheduler | None) -> tuple[str, float] | None:
 
 def error_text(trial: RayTrial) -> str:
     """The traceback text Ray Tune saved for a failed trial, without its 'Failure #' header."""
-    try:
-        text = trial.get_error()
+    try:  # Ray writes the text to the trial's local folder first, and syncs it later
+        local = trial.error_file
+        text = Path(local).read_text() if local and Path(local).is_file() else trial.get_error()
     except Exception as err:  # the error file is best effort: never lose the event over it
         return f"(the trial failed; its error text could not be read: {err!r})"
     if not text:
         return "(the trial failed; Ray Tune recorded no error text)"
-    lines = str(text).splitlines()
-    if lines and lines[0].startswith("Failure #"):
+    return clean_traceback(str(text))
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_RAY_FILE = re.compile(r'^\s*File ".*[/\\]ray[/\\]')
+
+
+def clean_traceback(text: str) -> str:
+    """Ray's error text as a Python traceback of the user's code: without Ray's 'Failure #'
+    header, its ``ray::ImplicitFunc.train()`` line, colour codes, Ray's own frames and the
+    ``^^^`` markers."""
+    lines = _ANSI.sub("", text).splitlines()
+    while lines and (lines[0].startswith("Failure #") or lines[0].startswith("ray::")):
         lines = lines[1:]
-    return "\n".join(lines).strip()
+    kept: list[str] = []
+    skipping = False
+    for line in lines:
+        if line.lstrip().startswith('File "'):
+            skipping = bool(_RAY_FILE.match(line))
+        elif not line.startswith("    "):
+            skipping = False  # the exception line, or a chained exception's header
+        if skipping or (line.strip() and set(line.strip()) <= {"^", "~"}):
+            continue
+        kept.append(line)
+    body = "\n".join(kept).strip("\n")
+    if body.lstrip().startswith('File "'):
+        body = "Traceback (most recent call last):\n" + body
+    return body
 
 
 class Recorder(Callback):
@@ -179,3 +206,17 @@ class Recorder(Callback):
             return
         self._ended.add(trial.trial_id)
         self._log.append("trial_ended", trial_id=trial.trial_id, status=status, **fields)
+
+
+class SilentReporter(ProgressReporter):
+    """Ray Tune's progress reporter, silenced: tunebook shows progress from its own record.
+
+    Without one, Ray Tune picks ``JupyterNotebookReporter`` in notebooks, which displays an
+    empty HTML output at construction even at ``verbose=0``, into whichever cell is running.
+    """
+
+    def should_report(self, trials: list[RayTrial], done: bool = False) -> bool:
+        return False
+
+    def report(self, trials: list[RayTrial], done: bool, *sys_info: Any) -> None:
+        return None

@@ -14,7 +14,7 @@ from typing import Any
 from tunebook.engine._cluster import check_resources, ensure_ray
 from tunebook.engine._control import StopControl
 from tunebook.engine._experiment import Experiment
-from tunebook.engine._recorder import Recorder
+from tunebook.engine._recorder import Recorder, SilentReporter
 from tunebook.errors import OptionError, did_you_mean
 from tunebook.events import EVENTS_FILE, EventLog
 from tunebook.space import Space, is_grid
@@ -399,6 +399,7 @@ def run(
             callbacks=[recorder],
             stop=control,
             verbose=0,
+            progress_reporter=SilentReporter(),
             failure_config=tune.FailureConfig(max_failures=max_failures),
         ),
     )

@@ -1,0 +1,51 @@
+"""The demo (the main job) and the shell command, run for real on the session's Ray."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import tunebook as tb
+from tunebook.cli import main
+
+pytestmark = pytest.mark.usefixtures("ray_session")
+
+
+def test_demo_tunes_a_real_model_and_prints_the_best_config(tmp_path, capsys):
+    assert main(["demo", "--samples", "8", "--epochs", "6", "--storage", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "Best val_acc:" in out and "Best config: {'hidden':" in out
+    assert "[completed]" in out  # the final progress line
+    (folder,) = [p for p in tmp_path.iterdir() if p.name != ".ray"]
+    assert f"Experiment folder: {folder}" in out
+    results = tb.load(folder)
+    assert len(results.trials) == 8
+    assert results.best().metrics["val_acc"] > 0.5  # digits: far better than chance (0.1)
+    assert set(results.trials["status"]) <= {"terminated", "pruned"}
+    assert results.history["iteration"].max() <= 6
+
+    assert main(["show", str(folder), "--top", "3"]) == 0
+    shown = capsys.readouterr().out
+    assert "Top 3 of 8 trials" in shown and "Best val_acc:" in shown
+
+
+def test_show_on_a_folder_without_a_record_is_a_clear_error(tmp_path, capsys):
+    assert main(["show", str(tmp_path)]) == 2
+    assert "events.jsonl" in capsys.readouterr().err
+
+
+def test_the_demo_objective_learns(tmp_path):
+    """The demo's model reaches a good accuracy with a sensible config (no scheduler)."""
+    from tunebook.demo import digits_objective
+
+    exp = tb.run(
+        digits_objective,
+        {"hidden": 64, "alpha": 1e-4, "learning_rate": 1e-2, "batch_size": 64, "epochs": 10},
+        metric="val_acc",
+        mode="max",
+        storage_path=str(tmp_path),
+        wait=True,
+    )
+    assert exp.results.best().metrics["val_acc"] > 0.9
+    assert Path(exp.path).is_dir()
