@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -16,21 +15,7 @@ def ray_session() -> Iterator[None]:
 
     from tunebook.engine import ensure_ray
 
-    # Trial functions defined in test modules are pickled by reference: the workers (which a
-    # local Ray starts with this process's environment) must be able to import them.
-    tests = str(Path(__file__).parent)
-    os.environ["PYTHONPATH"] = os.pathsep.join(
-        p for p in (tests, os.environ.get("PYTHONPATH")) if p
-    )
-    if not ray.is_initialized():
-        ray.init(
-            address="local",
-            num_cpus=2,
-            include_dashboard=False,
-            _node_ip_address="127.0.0.1",
-            log_to_driver=False,
-        )
-    ensure_ray()  # tunebook's settings on top of the running Ray
+    ensure_ray(num_cpus=2)  # tunebook's own local start: 127.0.0.1 only, dashboard off
     yield
     ray.shutdown()
 

@@ -312,3 +312,10 @@ def test_the_stop_control_pickles_without_its_lock():
     assert again("t1", {}) and not again("t2", {}) and not again.stop_all()
     control.request_stop_all()
     assert pickle.loads(pickle.dumps(control)).stop_all()
+
+
+def test_the_local_ray_listens_on_loopback_only():
+    import ray
+
+    assert ray.get_runtime_context().gcs_address.startswith("127.0.0.1:")
+    assert {node["NodeManagerAddress"] for node in ray.nodes()} == {"127.0.0.1"}

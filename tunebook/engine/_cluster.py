@@ -42,6 +42,21 @@ def _quiet_ray_tune_noise() -> None:
             target.addFilter(_DropRecordedNoise())
 
 
+def _loopback_only() -> None:
+    """Make a local Ray listen on 127.0.0.1 only.
+
+    Ray binds its servers to loopback only when the node's IP is 127.0.0.1, and on Linux it
+    turns a requested 127.0.0.1 into the machine's network address unless its
+    ``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER`` switch is off. That switch is read when Ray is
+    imported (the space vocabulary imports Ray), so it is set on the loaded constant as well.
+    """
+    from ray._private import ray_constants
+
+    os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
+    if hasattr(ray_constants, "ENABLE_RAY_CLUSTER"):
+        ray_constants.ENABLE_RAY_CLUSTER = False
+
+
 def ensure_ray(address: str | None = None, num_cpus: int | None = None) -> str:
     """Connect this process to Ray once, and return the cluster's address.
 
@@ -77,6 +92,7 @@ def ensure_ray(address: str | None = None, num_cpus: int | None = None) -> str:
     if address:
         ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
     else:
+        _loopback_only()
         ray.init(
             address="local",
             num_cpus=num_cpus,

@@ -7,6 +7,8 @@ import inspect
 import math
 import os
 import re
+import sys
+import sysconfig
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -158,6 +160,32 @@ def _own_metric(objects: list[Any], metric: str, mode: str) -> bool:
     return own
 
 
+def _ship_by_value(objective: Any) -> None:
+    """Let Ray's workers run a function whose module they cannot import by name.
+
+    A local Ray's workers find modules in the installed packages, the driver script's folder
+    and the current folder. A module found through a folder put on ``sys.path`` at run time
+    (by pytest, or ``sys.path.append`` in a notebook) is pickled by value instead, as Ray does
+    for functions defined in a notebook.
+    """
+    import ray.cloudpickle
+
+    name = getattr(objective, "__module__", None) or ""
+    module = sys.modules.get(name)
+    file = getattr(module, "__file__", None)
+    if module is None or name == "__main__" or not file:
+        return
+    root = Path(file).resolve().parent
+    for _ in range(name.count(".") + (Path(file).name == "__init__.py")):
+        root = root.parent
+    added = {Path(p).resolve() for p in sys.path if p} - {
+        Path(p).resolve() for p in sysconfig.get_paths().values()
+    }
+    known = {Path.cwd().resolve(), Path(sys.argv[0] or ".").resolve().parent}
+    if root in added and root not in known and "site-packages" not in root.parts:
+        ray.cloudpickle.register_pickle_by_value(module)
+
+
 def _objective(objective: Any) -> str:
     """Check the trial function (or Ray Trainable class); return a name for it."""
     from ray.tune import Trainable
@@ -304,6 +332,7 @@ def run(
     from ray import tune
 
     label = _objective(objective)
+    _ship_by_value(objective)
     if not isinstance(metric, str) or not metric:
         raise OptionError(f"metric must be the name of a reported metric, got {metric!r}.")
     if mode not in ("max", "min"):
