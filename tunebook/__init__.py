@@ -58,7 +58,7 @@ _LAZY = {
     "Experiment": "tunebook.engine",
 }
 
-_SUBMODULES = ("space", "events", "results", "engine", "errors", "demo", "cli")
+_SUBMODULES = ("space", "events", "results", "engine", "errors", "demo", "cli", "cell", "magic")
 
 __all__ = [
     "EventLog",
@@ -87,6 +87,13 @@ __all__ = [
     "run",
     "uniform",
 ]
+
+
+def load_ipython_extension(shell: Any) -> None:
+    """``%load_ext tunebook``: registers ``%%tune`` and ``%tune``."""
+    from tunebook.magic import load_ipython_extension as load
+
+    load(shell)
 
 
 def __getattr__(name: str) -> Any:

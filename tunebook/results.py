@@ -176,6 +176,11 @@ class Results:
         return ends[-1] if ends else None
 
     @property
+    def settings(self) -> dict[str, Any]:
+        """How the experiment was run: metric, mode, space, scheduler, search, num_samples..."""
+        return {k: v for k, v in self._settings.items() if k not in ("event", "time")}
+
+    @property
     def name(self) -> str | None:
         return self._settings.get("name")
 

@@ -6,7 +6,7 @@ The engine emits events into the event log; it never draws.
 from tunebook.engine._cluster import ensure_ray
 from tunebook.engine._experiment import Experiment
 from tunebook.engine._report import report
-from tunebook.engine._run import KNOBS, SCHEDULERS, SEARCHES, default_storage, run
+from tunebook.engine._run import KNOBS, SCHEDULERS, SEARCHES, default_storage, experiments, run
 
 __all__ = [
     "KNOBS",
@@ -15,6 +15,7 @@ __all__ = [
     "Experiment",
     "default_storage",
     "ensure_ray",
+    "experiments",
     "report",
     "run",
 ]

@@ -23,6 +23,13 @@ class StopControl(Stopper):
         self._all = threading.Event()
         self._lock = threading.Lock()
         self._trials: set[str] = set()
+        self.failure: Exception | None = None  # why tunebook itself ended the run
+
+    def fail(self, error: Exception) -> None:
+        """End the experiment as failed, with ``error`` as the reason."""
+        if self.failure is None:
+            self.failure = error
+        self._all.set()
 
     def request_stop_all(self) -> None:
         self._all.set()
@@ -38,7 +45,7 @@ class StopControl(Stopper):
     def was_stopped(self, trial_id: str) -> bool:
         """Whether the user asked to stop this trial (alone or with the whole experiment)."""
         with self._lock:
-            return trial_id in self._trials or self._all.is_set()
+            return trial_id in self._trials or (self._all.is_set() and self.failure is None)
 
     # Ray Tune's Stopper interface
     def __call__(self, trial_id: str, result: dict[str, Any]) -> bool:
@@ -51,7 +58,7 @@ class StopControl(Stopper):
     # pickling: flags only
     def __getstate__(self) -> dict[str, Any]:
         with self._lock:
-            return {"trials": sorted(self._trials), "all": self._all.is_set()}
+            return {"trials": sorted(self._trials), "all": self._all.is_set() and not self.failure}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__()  # type: ignore[misc]

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from tunebook.engine._control import StopControl
-from tunebook.errors import ExperimentFailed, OptionError
+from tunebook.errors import ExperimentFailed, OptionError, TunebookError
 from tunebook.events import EventLog
 from tunebook.results import Results
 
@@ -60,6 +60,8 @@ class Experiment:
         error_text = None
         try:
             self._tuner.fit()
+            if self._control.failure is not None:
+                raise self._control.failure
             if self._control.stopping_all:
                 self._status = "stopped"
             elif (
@@ -72,7 +74,10 @@ class Experiment:
         except BaseException as err:  # noqa: BLE001 (re-raised to the user by wait()/results)
             self._error = err
             self._status = "failed"
-            error_text = "".join(traceback.format_exception(err)).strip()
+            if isinstance(err, TunebookError):
+                error_text = f"{type(err).__name__}: {err}"
+            else:
+                error_text = "".join(traceback.format_exception(err)).strip()
         finally:
             try:
                 self._log.append("experiment_ended", status=self._status, error=error_text)
@@ -143,6 +148,8 @@ class Experiment:
             self._done.wait()
             raise
         if finished and self._status == "failed":
+            if isinstance(self._error, TunebookError):
+                raise self._error
             raise ExperimentFailed(
                 f"experiment {self.name!r} failed: {self._error}. What was reported before "
                 "the failure is in exp.snapshot()."

@@ -12,6 +12,7 @@ from ray.tune.result import AUTO_RESULT_KEYS, DEBUG_METRICS
 from ray.tune.schedulers import TrialScheduler
 
 from tunebook.engine._control import StopControl
+from tunebook.errors import MetricNotReportedError
 from tunebook.events import EventLog
 
 #: Keys Ray Tune adds to every result; the rest is what the trial reported.
@@ -102,11 +103,14 @@ class Recorder(Callback):
         self,
         log: EventLog,
         control: StopControl,
+        metric: str | None = None,
         scheduler: TrialScheduler | None = None,
         time_budget_s: float | None = None,
     ) -> None:
         self._log: EventLog | None = log
         self._control = control
+        self._metric = metric
+        self._reported: dict[str, set[str]] = {}  # trial -> the metric names it reported
         self._budget = budget(scheduler)
         self._time_budget_s = time_budget_s
         self._started: set[str] = set()
@@ -151,6 +155,7 @@ class Recorder(Callback):
         if node and self._nodes.get(trial.trial_id) != node:
             self._nodes[trial.trial_id] = node
             fields["node"] = node
+        self._reported.setdefault(trial.trial_id, set()).update(fields["metrics"])
         self._log.append("result", **fields)
         if result.get("done"):
             # Ray sets done=True before callbacks when the stopper or the scheduler said STOP.
@@ -159,7 +164,19 @@ class Recorder(Callback):
     def on_trial_complete(
         self, iteration: int, trials: list[RayTrial], trial: RayTrial, **info: Any
     ) -> None:
-        self._end(trial, self._status(trial.trial_id))
+        status = self._status(trial.trial_id)
+        self._end(trial, status)
+        reported = self._reported.get(trial.trial_id, set())
+        if status == "terminated" and self._metric and self._metric not in reported:
+            # no point running 100 trials that cannot be ranked: stop now and say why
+            seen = ", ".join(sorted(reported)) if reported else "nothing"
+            self._control.fail(
+                MetricNotReportedError(
+                    f"trial {trial.trial_id} ended without ever reporting `{self._metric}`, "
+                    f"the metric to optimise; it reported: {seen}. Report it with "
+                    f"report({self._metric}=...), or set metric= to one of those."
+                )
+            )
 
     def on_trial_error(
         self, iteration: int, trials: list[RayTrial], trial: RayTrial, **info: Any
@@ -180,7 +197,9 @@ class Recorder(Callback):
         if self._log is None:
             return
         reason = "stopped by the user" if self._control.stopping_all else "experiment ended"
-        if not self._control.stopping_all and self._time_budget_s is not None:
+        if self._control.failure is not None:
+            reason = f"the experiment failed: {self._control.failure}"
+        elif not self._control.stopping_all and self._time_budget_s is not None:
             reason = f"time budget of {self._time_budget_s:g} s reached"
         for trial in trials:
             if trial.trial_id in self._started and trial.trial_id not in self._ended:

@@ -35,6 +35,15 @@ KNOBS = {
 RAY_STATE_DIR = ".ray"
 
 
+#: Every experiment this process started, oldest first (``%tune list``, ``experiments()``).
+EXPERIMENTS: list[Experiment] = []
+
+
+def experiments() -> list[Experiment]:
+    """The experiments started in this process (this kernel), oldest first."""
+    return list(EXPERIMENTS)
+
+
 def default_storage() -> Path:
     """Where experiment folders go: ``$TUNEBOOK_RESULTS``, else ``~/tunebook_results``."""
     return Path(os.environ.get("TUNEBOOK_RESULTS") or Path.home() / "tunebook_results")
@@ -186,8 +195,11 @@ def _ship_by_value(objective: Any) -> None:
         ray.cloudpickle.register_pickle_by_value(module)
 
 
-def _objective(objective: Any) -> str:
-    """Check the trial function (or Ray Trainable class); return a name for it."""
+def _objective(objective: Any, shared: Mapping[str, Any]) -> str:
+    """Check the trial function (or Ray Trainable class); return a name for it.
+
+    The function takes the config, and by keyword each name of ``shared``
+    (``with_parameters``)."""
     from ray.tune import Trainable
 
     if inspect.isclass(objective) and issubclass(objective, Trainable):
@@ -200,18 +212,29 @@ def _objective(objective: Any) -> str:
         signature = inspect.signature(objective)
     except (TypeError, ValueError):
         return getattr(objective, "__name__", type(objective).__name__)
+    label = getattr(objective, "__name__", type(objective).__name__)
+    parameters = signature.parameters
     positional = [
         p
-        for p in signature.parameters.values()
-        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
+        for p in parameters.values()
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        and p.default is p.empty
+        and p.name not in shared
     ]
-    varargs = any(p.kind == p.VAR_POSITIONAL for p in signature.parameters.values())
+    varargs = any(p.kind == p.VAR_POSITIONAL for p in parameters.values())
     if len(positional) > 1 or (not positional and not varargs):
         raise OptionError(
-            f"objective {getattr(objective, '__name__', objective)}{signature} must take exactly "
-            "one argument, the config dict: def objective(config): ..."
+            f"objective {label}{signature} must take exactly one argument, the config dict: "
+            "def objective(config): ..."
         )
-    return getattr(objective, "__name__", type(objective).__name__)
+    takes_any = any(p.kind == p.VAR_KEYWORD for p in parameters.values())
+    missing = [name for name in shared if name not in parameters and not takes_any]
+    if missing:
+        raise OptionError(
+            f"with_parameters passes {', '.join(missing)} by keyword, but objective "
+            f"{label}{signature} takes no such argument."
+        )
+    return label
 
 
 def _resources(resources: Mapping[str, float] | None) -> dict[str, float] | None:
@@ -282,6 +305,7 @@ def run(
     grace_period: int | None = None,
     reduction_factor: float | None = None,
     max_failures: int = 0,
+    with_parameters: Mapping[str, Any] | None = None,
 ) -> Experiment:
     """Tune ``objective`` over ``space`` on Ray Tune and return the running :class:`Experiment`.
 
@@ -313,6 +337,9 @@ def run(
         max_t, grace_period, reduction_factor: the early-stopping scheduler's knobs
             (iterations; see ``KNOBS`` for which scheduler takes which).
         max_failures: retry a failed trial this many times.
+        with_parameters: large objects (data sets, arrays) the objective takes as keyword
+            arguments: they go through Ray's object store once per experiment, not once per
+            trial (Ray Tune's ``tune.with_parameters``).
 
     Returns:
         The :class:`Experiment` (already running).
@@ -331,7 +358,8 @@ def run(
     """
     from ray import tune
 
-    label = _objective(objective)
+    shared = dict(with_parameters or {})
+    label = _objective(objective, shared)
     _ship_by_value(objective)
     if not isinstance(metric, str) or not metric:
         raise OptionError(f"metric must be the name of a reported metric, got {metric!r}.")
@@ -386,8 +414,10 @@ def run(
     path = storage / exp_name
     log = EventLog(path / EVENTS_FILE)
     control = StopControl()
-    recorder = Recorder(log, control, ray_scheduler, time_budget_s)
-    trainable = tune.with_resources(objective, resources) if resources else objective
+    recorder = Recorder(log, control, metric, ray_scheduler, time_budget_s)
+    trainable = tune.with_parameters(objective, **shared) if shared else objective
+    if resources:
+        trainable = tune.with_resources(trainable, resources)
     import ray
 
     log.append(
@@ -407,6 +437,7 @@ def run(
         objective=label,
         cluster=cluster,
         ray_version=ray.__version__,
+        with_parameters=sorted(shared),
     )
     log.flush()
     tuner = tune.Tuner(
@@ -433,6 +464,7 @@ def run(
         ),
     )
     experiment = Experiment(exp_name, path, log, control, tuner, time_budget_s)._start()
+    EXPERIMENTS.append(experiment)
     if wait:
         experiment.wait()
     return experiment

@@ -1,0 +1,289 @@
+"""%%tune and %tune through a real IPython shell, on the session's real Ray."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import ray.cloudpickle as cloudpickle
+from IPython.core.interactiveshell import InteractiveShell
+
+import tunebook as tb
+from tunebook.cell import CellError
+from tunebook.magic import MagicOptionError
+
+pytestmark = pytest.mark.usefixtures("ray_session")
+
+
+@pytest.fixture(scope="module")
+def shell(tmp_path_factory):
+    ip = InteractiveShell.instance()
+    ip.run_line_magic("load_ext", "tunebook")
+    ip.run_line_magic(
+        "config", f"TuneMagic.storage_path = {str(tmp_path_factory.mktemp('magic'))!r}"
+    )
+    return ip
+
+
+def run(ip: InteractiveShell, code: str):
+    """Run a cell as a notebook would; re-raise what it raised (as jupysql's TestingShell)."""
+    result = ip.run_cell(code)
+    error = result.error_before_exec or result.error_in_exec
+    if error is not None:
+        raise error
+    return result.result
+
+
+SETUP = """
+import numpy as np
+
+def make_model(lr, depth):
+    return {"lr": lr, "depth": depth}
+
+def score(model, X, epoch):
+    fit = 1 - abs(model["lr"] - 0.01) - 0.01 * abs(model["depth"] - 5)
+    return float(X.mean()) * fit + 0.001 * epoch
+
+X = np.ones(625_000)   # 5 MB
+"""
+
+
+def test_a_cell_tunes_with_notebook_names_and_ships_big_data_once(shell):
+    run(shell, SETUP)
+    exp = run(
+        shell,
+        """%%tune -n 6 --metric acc --mode max -o coarse --wait --seed 0
+lr = loguniform(1e-4, 1e-1)
+depth = randint(2, 10)
+model = make_model(lr=lr, depth=depth)
+for epoch in range(3):
+    report(acc=score(model, X, epoch))
+""",
+    )
+    assert isinstance(exp, tb.Experiment) and shell.user_ns["coarse"] is exp
+    assert exp.status == "completed"
+    results = exp.results
+    assert len(results.trials) == 6 and results.trials["iterations"].tolist() == [3] * 6
+    assert set(results.best().config) == {"lr", "depth"}
+    # the 5 MB array went through Ray's object store, once: not into the trial function
+    assert results.settings["with_parameters"] == ["X"]
+    assert results.space == tb.Space({"lr": tb.loguniform(1e-4, 1e-1), "depth": tb.randint(2, 10)})
+
+
+def test_the_shipped_trial_function_is_small(shell):
+    from tunebook.cell import capture, parse_cell, trial_function
+
+    run(shell, SETUP)
+    cell = parse_cell("lr = uniform(0, 1)\nacc = score(make_model(lr, 3), X, 0)\n", metric="acc")
+    captured = capture(cell, shell.user_ns)
+    assert list(captured.large) == ["X"]
+    assert len(cloudpickle.dumps(trial_function(cell, captured))) < 100_000
+
+
+def test_background_cell_returns_at_once_then_wait(shell):
+    started = time.monotonic()
+    exp = run(
+        shell,
+        """%%tune -n 2 --metric loss --mode min -o slow_exp
+x = uniform(0, 1)
+import time
+for step in range(20):
+    time.sleep(0.1)
+    report(loss=(x - 0.5) ** 2)
+""",
+    )
+    assert time.monotonic() - started < 5  # the cell did not wait for the trials (~2 s each)
+    assert not exp.done
+    assert exp.wait(timeout=120) and exp.status == "completed"
+    assert exp.results.trials["iterations"].tolist() == [20, 20]
+
+
+def test_implicit_report_cross_validation_style(shell):
+    exp = run(
+        shell,
+        """%%tune -n 1 --metric acc --mode max --wait --search grid -o cv_exp
+C = grid([0.1, 1.0, 10.0])
+acc = 1 / (1 + abs(C - 1.0))
+""",
+    )
+    assert exp.results.best().config == {"C": 1.0}
+    assert exp.results.trials["iterations"].tolist() == [1, 1, 1]
+
+
+def test_default_output_variable_is_announced(shell, capsys):
+    exp = run(shell, "%%tune -n 1 --metric acc --mode max --wait\na = uniform(0, 1)\nacc = a\n")
+    out = capsys.readouterr().out
+    name = out.split("`")[1]
+    assert shell.user_ns[name] is exp and "-o NAME" in out
+
+
+def test_line_magic_runs_a_function_and_lists_and_stops(shell, capsys):
+    run(
+        shell,
+        """
+import tunebook as tb
+def objective(config):
+    import time
+    for step in range(200):
+        tb.report(v=config["a"] * step)
+        time.sleep(0.05)
+space = {"a": tb.uniform(0, 1)}
+""",
+    )
+    exp = run(shell, "%tune objective --space space --metric v --mode max -n 2 -o line_exp")
+    deadline = time.monotonic() + 60
+    while len(exp.snapshot().history) < 3 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    listing = run(shell, "%tune list")
+    row = listing.set_index("name").loc[exp.name]
+    assert row["variable"] == "line_exp" and row["status"] == "running" and row["metric"] == "v"
+    run(shell, "%tune stop line_exp")
+    assert exp.wait(timeout=60) and exp.status == "stopped"
+    assert "Stopping" in capsys.readouterr().out
+    assert run(shell, "%tune list").set_index("name").loc[exp.name, "status"] == "stopped"
+
+
+def test_a_trial_that_never_reports_the_metric_stops_the_experiment(shell):
+    exp = run(
+        shell,
+        """%%tune -n 20 --metric acc --mode max -c 1 -o wrong_metric
+a = uniform(0, 1)
+report(loss=a, epoch=1)
+acc_typo = a
+""",
+    )
+    with pytest.raises(
+        tb.MetricNotReportedError, match=r"without ever reporting `acc`.*it reported: epoch, loss"
+    ):
+        exp.wait(timeout=120)
+    assert exp.status == "failed"
+    assert len(exp.snapshot().trials) < 20  # it did not run 20 useless trials
+    assert tb.load(exp.path).status == "failed"
+
+
+@pytest.mark.parametrize(
+    ("line", "cell", "error", "message"),
+    [
+        (
+            "--metrc acc --mode max",
+            "a = uniform(0, 1)\nacc = a\n",
+            MagicOptionError,
+            "unknown option --metrc. Did you mean '--metric'?",
+        ),
+        (
+            "--metric acc --mode maximum",
+            "a = uniform(0, 1)\nacc = a\n",
+            MagicOptionError,
+            "invalid choice: 'maximum'",
+        ),
+        (
+            "-n many --metric acc --mode max",
+            "a = uniform(0, 1)\nacc = a\n",
+            MagicOptionError,
+            "invalid int value: 'many'",
+        ),
+        ("--mode max", "a = uniform(0, 1)\nacc = a\n", MagicOptionError, "--metric is required"),
+        ("--metric acc", "a = uniform(0, 1)\nacc = a\n", MagicOptionError, "--mode is required"),
+        (
+            "--metric acc --mode max --scheduler ahsa",
+            "a = uniform(0, 1)\nacc = a\n",
+            tb.OptionError,
+            "Did you mean 'asha'",
+        ),
+        (
+            "--metric acc --mode max --resources cpu",
+            "a = uniform(0, 1)\nacc = a\n",
+            MagicOptionError,
+            "name=amount",
+        ),
+        (
+            "--metric acc --mode max",
+            "a = uniform(2, 1)\nacc = a\n",
+            CellError,
+            "line 2: parameter 'a': uniform(2, 1)",
+        ),
+        (
+            "--metric acc --mode max",
+            "a = uniform(0, 1)\nb = randint(3, 3)\nacc = a\n",
+            CellError,
+            "line 3: parameter 'b'",
+        ),
+        (
+            "--metric acc --mode max",
+            "a = uniform(0, 1)\nif a\n    acc = a\n",
+            CellError,
+            "line 3: expected ':'",
+        ),
+        (
+            "--metric acc --mode max",
+            "a = uniform(0, 1)\n",
+            CellError,
+            "line 2: the cell has a search space but no trial body",
+        ),
+        (
+            "--metric acc --mode max",
+            "a = uniform(0, 1)\nacc = a + undefined_thing\n",
+            CellError,
+            "line 3: the body reads `undefined_thing`",
+        ),
+        (
+            "--metric acc --mode max",
+            "a = uniform(0, 1)\nloss = a\n",
+            CellError,
+            "never reports `acc`",
+        ),
+    ],
+)
+def test_bad_input_is_one_clear_line_before_any_trial(shell, capsys, line, cell, error, message):
+    before = len(tb.engine.experiments())
+    with pytest.raises(error) as caught:
+        run(shell, f"%%tune {line}\n{cell}")
+    assert message in str(caught.value)
+    assert len(tb.engine.experiments()) == before  # nothing started
+    shown = capsys.readouterr()
+    text = shown.out + shown.err
+    assert "Traceback" not in text and message in text  # IPython showed one line, no traceback
+    assert len([t for t in text.splitlines() if t.strip()]) == 1
+
+
+def test_usage_is_generated_from_the_arguments(shell):
+    doc = shell.find_cell_magic("tune").__doc__
+    for option in (
+        "--metric",
+        "--scheduler",
+        "--max-t",
+        "--grace",
+        "--reduction-factor",
+        "-c CONCURRENCY, --concurrency",
+        "--resources",
+        "--time-budget",
+        "-o OUT, --out",
+        "--wait",
+        "--address",
+        "--seed",
+        "--name",
+        "-n SAMPLES, --samples",
+    ):
+        assert option in doc, option
+
+
+def test_config_sets_defaults(shell):
+    run(shell, "%config TuneMagic.metric = 'acc'")
+    run(shell, "%config TuneMagic.mode = 'max'")
+    try:
+        exp = run(shell, "%%tune -n 1 --wait -o cfg_exp\na = uniform(0, 1)\nacc = a\n")
+        assert exp.results.metric == "acc"
+    finally:
+        run(shell, "%config TuneMagic.metric = None")
+        run(shell, "%config TuneMagic.mode = None")
+
+
+def test_line_magic_errors(shell):
+    with pytest.raises(MagicOptionError, match="needs a command"):
+        run(shell, "%tune")
+    with pytest.raises(MagicOptionError, match="defines no 'objectiv'. Did you mean 'objective'"):
+        run(shell, "%tune objectiv --space space --metric v --mode max")
+    with pytest.raises(MagicOptionError, match="needs --space"):
+        run(shell, "%tune objective --metric v --mode max")
+    with pytest.raises(MagicOptionError, match="no experiment of that name"):
+        run(shell, "%tune stop nothing_like_it")
