@@ -319,3 +319,24 @@ def test_the_local_ray_listens_on_loopback_only():
 
     assert ray.get_runtime_context().gcs_address.startswith("127.0.0.1:")
     assert {node["NodeManagerAddress"] for node in ray.nodes()} == {"127.0.0.1"}
+
+
+def test_max_concurrent_trials_holds_with_random_search(storage):
+    def overlap(config):
+        for _ in range(5):
+            tb.report(t=time.time())
+            time.sleep(0.05)
+
+    exp = tb.run(
+        overlap,
+        {"x": tb.uniform(0, 1)},
+        metric="t",
+        mode="max",
+        num_samples=4,
+        max_concurrent_trials=1,
+        seed=3,
+        storage_path=storage,
+        wait=True,
+    )
+    spans = exp.results.history.groupby("trial_id")["t"].agg(["min", "max"]).sort_values("min")
+    assert (spans["min"].iloc[1:].to_numpy() >= spans["max"].iloc[:-1].to_numpy()).all()

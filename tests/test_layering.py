@@ -60,3 +60,11 @@ def test_every_lazy_name_is_public():
     assert set(tunebook._LAZY) <= set(tunebook.__all__)
     for name in tunebook.__all__:
         assert getattr(tunebook, name) is not None
+
+
+def test_figures_are_pure_plotly():
+    assert imported_by("tunebook.figures") == {"plotly"}
+
+
+def test_the_dashboard_never_talks_to_ray():
+    assert "ray" not in imported_by("tunebook.dashboard")

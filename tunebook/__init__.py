@@ -56,9 +56,25 @@ _LAZY = {
     "run": "tunebook.engine",
     "report": "tunebook.engine",
     "Experiment": "tunebook.engine",
+    # on top: a plain Ray Tune Tuner, recorded and shown
+    "watch": "tunebook.watch",
+    "Dashboard": "tunebook.dashboard",
 }
 
-_SUBMODULES = ("space", "events", "results", "engine", "errors", "demo", "cli", "cell", "magic")
+_SUBMODULES = (
+    "space",
+    "events",
+    "results",
+    "figures",
+    "engine",
+    "dashboard",
+    "errors",
+    "demo",
+    "cli",
+    "cell",
+    "magic",
+    "watch",
+)
 
 __all__ = [
     "EventLog",
@@ -86,6 +102,8 @@ __all__ = [
     "report",
     "run",
     "uniform",
+    "watch",
+    "Dashboard",
 ]
 
 
@@ -97,10 +115,10 @@ def load_ipython_extension(shell: Any) -> None:
 
 
 def __getattr__(name: str) -> Any:
-    if name in _SUBMODULES:
-        return importlib.import_module(f"tunebook.{name}")
     module = _LAZY.get(name)
     if module is None:
+        if name in _SUBMODULES:
+            return importlib.import_module(f"tunebook.{name}")
         raise AttributeError(f"module 'tunebook' has no attribute {name!r}")
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
@@ -112,6 +130,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    from tunebook.dashboard import Dashboard
     from tunebook.engine import Experiment, report, run
     from tunebook.events import EventLog
     from tunebook.results import Results, Trial, load
@@ -127,3 +146,4 @@ if TYPE_CHECKING:
         randn,
         uniform,
     )
+    from tunebook.watch import watch

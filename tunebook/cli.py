@@ -1,4 +1,4 @@
-"""The ``tunebook`` command: ``tunebook demo``, ``tunebook show FOLDER``."""
+"""The ``tunebook`` command: ``tunebook demo``, ``show FOLDER``, ``report FOLDER``."""
 
 from __future__ import annotations
 
@@ -88,6 +88,14 @@ def _show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    results = Results.load(args.folder)
+    out = args.output or Path(args.folder) / "report.html"
+    results.to_html(out)
+    print(f"Wrote {out} ({Path(out).stat().st_size / 1e6:.1f} MB, readable offline)")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tunebook", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -106,6 +114,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     show.add_argument("folder", type=Path)
     show.add_argument("--top", type=int, default=10, help="trials to list (10)")
     show.set_defaults(func=_show)
+    report = commands.add_parser("report", help="write a static HTML report of a folder")
+    report.add_argument("folder", type=Path)
+    report.add_argument("-o", "--output", type=Path, help="the HTML file (FOLDER/report.html)")
+    report.set_defaults(func=_report)
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))

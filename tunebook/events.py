@@ -46,6 +46,7 @@ KINDS = (
     "trial_started",
     "result",
     "trial_retried",
+    "trial_output",
     "trial_ended",
     "experiment_ended",
 )

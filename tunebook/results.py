@@ -533,6 +533,14 @@ class Results:
         frame.to_parquet(path, index=False)
         return path
 
+    def to_html(self, path: str | Path) -> Path:
+        """Write one self-contained HTML report (figures and trials; readable offline)."""
+        from tunebook.figures import report_html  # figures sit above results; loaded on use
+
+        path = Path(path)
+        path.write_text(report_html(self._log.events()), encoding="utf-8")
+        return path
+
     # -- display ---------------------------------------------------------------------------
 
     def __repr__(self) -> str:

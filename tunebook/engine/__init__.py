@@ -6,7 +6,15 @@ The engine emits events into the event log; it never draws.
 from tunebook.engine._cluster import ensure_ray
 from tunebook.engine._experiment import Experiment
 from tunebook.engine._report import report
-from tunebook.engine._run import KNOBS, SCHEDULERS, SEARCHES, default_storage, experiments, run
+from tunebook.engine._run import (
+    KNOBS,
+    SCHEDULERS,
+    SEARCHES,
+    default_storage,
+    experiments,
+    record,
+    run,
+)
 
 __all__ = [
     "KNOBS",
@@ -16,6 +24,7 @@ __all__ = [
     "default_storage",
     "ensure_ray",
     "experiments",
+    "record",
     "report",
     "run",
 ]

@@ -24,6 +24,16 @@ class StopControl(Stopper):
         self._lock = threading.Lock()
         self._trials: set[str] = set()
         self.failure: Exception | None = None  # why tunebook itself ended the run
+        self._met: set[str] = set()  # trials that reached the user's own stop criteria
+
+    def criteria_met(self, trial_id: str) -> None:
+        with self._lock:
+            self._met.add(trial_id)
+
+    def met_criteria(self, trial_id: str) -> bool:
+        """Whether the trial ended because it reached the run's own stop criteria."""
+        with self._lock:
+            return trial_id in self._met
 
     def fail(self, error: Exception) -> None:
         """End the experiment as failed, with ``error`` as the reason."""
@@ -58,10 +68,15 @@ class StopControl(Stopper):
     # pickling: flags only
     def __getstate__(self) -> dict[str, Any]:
         with self._lock:
-            return {"trials": sorted(self._trials), "all": self._all.is_set() and not self.failure}
+            return {
+                "trials": sorted(self._trials),
+                "all": self._all.is_set() and not self.failure,
+                "met": sorted(self._met),
+            }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__()  # type: ignore[misc]
         self._trials = set(state["trials"])
+        self._met = set(state.get("met", []))
         if state["all"]:
             self._all.set()

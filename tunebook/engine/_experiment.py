@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import sys
 import threading
 import time
 import traceback
@@ -13,6 +14,14 @@ from tunebook.engine._control import StopControl
 from tunebook.errors import ExperimentFailed, OptionError, TunebookError
 from tunebook.events import EventLog
 from tunebook.results import Results
+
+
+def _has_widget_frontend() -> bool:
+    """Whether this process is a Jupyter kernel (whose front end can show widgets)."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return type(shell).__name__ == "ZMQInteractiveShell"
+
 
 #: Experiment states; all but "running" are final.
 STATUSES = ("running", "completed", "stopped", "timed_out", "failed")
@@ -51,6 +60,7 @@ class Experiment:
         self._done = threading.Event()
         self._started = time.monotonic()
         self._thread = threading.Thread(target=self._fit, name=f"tunebook:{name}", daemon=True)
+        self._dashboard: Any = None
 
     def _start(self) -> Experiment:
         self._thread.start()
@@ -169,6 +179,27 @@ class Experiment:
     def snapshot(self) -> Results:
         """The results so far, at once, without waiting."""
         return Results(self._log.snapshot(), self.path)
+
+    @property
+    def dashboard(self) -> Any:
+        """The live dashboard of this experiment (an ipywidgets view over its event log).
+
+        The engine does not draw: the dashboard (``tunebook.dashboard``) is loaded on first
+        use, reads the event log, and stops through ``stop()``.
+        """
+        if self._dashboard is None:
+            from tunebook.dashboard import Dashboard
+
+            self._dashboard = Dashboard(self)
+        return self._dashboard
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        """In a notebook, the live dashboard; elsewhere (a terminal, nbconvert to text), the
+        progress line."""
+        if _has_widget_frontend():
+            bundle: dict[str, Any] = self.dashboard._repr_mimebundle_()
+            return bundle
+        return {"text/plain": repr(self), "text/html": self._repr_html_()}
 
     def __repr__(self) -> str:
         return f"<Experiment {self.name!r} {self.snapshot().progress().line()} at {self.path}>"

@@ -117,6 +117,7 @@ class Recorder(Callback):
         self._ended: set[str] = set()
         self._decided_stop: dict[str, dict[str, Any]] = {}
         self._nodes: dict[str, str] = {}
+        self._output_seen: dict[str, int] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         return {"_control": self._control}
@@ -204,6 +205,8 @@ class Recorder(Callback):
         for trial in trials:
             if trial.trial_id in self._started and trial.trial_id not in self._ended:
                 self._end(trial, "stopped", reason=reason)
+            elif trial.trial_id in self._started:
+                self._record_output(trial)  # the actors are stopped now: files are complete
         self._log.flush()
 
     # -- helpers ---------------------------------------------------------------------------
@@ -212,8 +215,8 @@ class Recorder(Callback):
         if self._control.was_stopped(trial_id):
             return "stopped"
         last = self._decided_stop.get(trial_id)
-        if last is None:
-            return "terminated"  # the trial function returned
+        if last is None or self._control.met_criteria(trial_id):
+            return "terminated"  # the trial function returned, or met the stop criteria
         if self._budget is not None:
             time_attr, max_t = self._budget
             if float(last.get(time_attr, 0) or 0) >= max_t:
@@ -223,8 +226,54 @@ class Recorder(Callback):
     def _end(self, trial: RayTrial, status: str, **fields: Any) -> None:
         if self._log is None or trial.trial_id in self._ended:
             return
+        if trial.trial_id not in self._started:  # failed before it could start
+            self.on_trial_start(0, [], trial)
         self._ended.add(trial.trial_id)
+        self._record_output(trial)
         self._log.append("trial_ended", trial_id=trial.trial_id, status=status, **fields)
+
+    def _record_output(self, trial: RayTrial) -> None:
+        """Record what the trial printed since the last look (Ray flushes a reused actor's
+        files only when the next trial starts on it: the experiment's end looks again)."""
+        assert self._log is not None
+        for stream, text in trial_output(trial).items():
+            key = f"{trial.trial_id}/{stream}"
+            seen = self._output_seen.get(key, 0)
+            if len(text) <= seen:
+                continue
+            new = text[seen:]
+            if len(new) > OUTPUT_LIMIT:
+                new = f"[... {len(new) - OUTPUT_LIMIT} characters cut ...]\n" + new[-OUTPUT_LIMIT:]
+            prefix = "[stderr]\n" if stream == "stderr" else ""
+            self._log.append(
+                "trial_output", trial_id=trial.trial_id, stream=stream, text=prefix + new
+            )
+            self._output_seen[key] = len(text)
+
+
+#: At most this much of a trial's printed output is kept (its end, where errors are).
+OUTPUT_LIMIT = 64_000
+
+
+def trial_output(trial: RayTrial) -> dict[str, str]:
+    """What the trial printed so far, by stream (stdout, stderr: warnings too), from the files
+    Ray Tune writes in the trial's working folder with ``RunConfig(log_to_file=True)``. Empty
+    when the folder is on another node."""
+    try:
+        folder = Path(trial.storage.trial_working_directory)  # type: ignore[union-attr]
+    except Exception:  # no storage context: nothing to read
+        return {}
+    out = {}
+    for stream in ("stdout", "stderr"):
+        try:
+            text = (folder / stream).read_text(errors="replace")
+        except OSError:
+            continue
+        kept = [
+            line for line in text.splitlines(keepends=True) if not line.startswith(":actor_name:")
+        ]
+        out[stream] = "".join(kept)
+    return out
 
 
 class SilentReporter(ProgressReporter):

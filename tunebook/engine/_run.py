@@ -13,6 +13,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from ray.tune import Stopper
+
 from tunebook.engine._cluster import check_resources, ensure_ray
 from tunebook.engine._control import StopControl
 from tunebook.engine._experiment import Experiment
@@ -117,7 +119,9 @@ def _scheduler(scheduler: Any, knobs: dict[str, Any]) -> tuple[Any, str]:
     return MedianStoppingRule(time_attr=time_attr, grace_period=given.get("grace_period", 1)), name
 
 
-def _search(search: Any, space: Space, seed: int | None) -> tuple[Any, str]:
+def _search(
+    search: Any, space: Space, seed: int | None, max_concurrent: int | None = None
+) -> tuple[Any, str]:
     """The Ray Tune search algorithm for a name (or the object itself), and its label."""
     from ray.tune.search import SearchAlgorithm, Searcher
 
@@ -148,7 +152,14 @@ def _search(search: Any, space: Space, seed: int | None) -> tuple[Any, str]:
         return OptunaSearch(sampler=optuna.samplers.TPESampler(seed=seed)), name
     from ray.tune.search import BasicVariantGenerator
 
-    return BasicVariantGenerator(random_state=seed), name
+    # Ray ignores TuneConfig(max_concurrent_trials) for a generator: it takes the limit itself
+    return BasicVariantGenerator(random_state=seed, max_concurrent=max_concurrent or 0), name
+
+
+def _is_generator(search_alg: Any) -> bool:
+    from ray.tune.search import BasicVariantGenerator
+
+    return isinstance(search_alg, BasicVariantGenerator)
 
 
 def _own_metric(objects: list[Any], metric: str, mode: str) -> bool:
@@ -401,7 +412,7 @@ def run(
         scheduler,
         {"max_t": max_t, "grace_period": grace_period, "reduction_factor": reduction_factor},
     )
-    search_alg, search_label = _search(search, space, seed)
+    search_alg, search_label = _search(search, space, seed, max_concurrent_trials)
     own_metric = _own_metric([ray_scheduler, search_alg], metric, mode)
     resources = _resources(resources_per_trial)
     storage = Path(storage_path).expanduser().resolve() if storage_path else default_storage()
@@ -447,7 +458,7 @@ def run(
             metric=None if own_metric else metric,
             mode=None if own_metric else mode,
             num_samples=num_samples,
-            max_concurrent_trials=max_concurrent_trials,
+            max_concurrent_trials=None if _is_generator(search_alg) else max_concurrent_trials,
             scheduler=ray_scheduler,
             search_alg=search_alg,
             time_budget_s=time_budget_s,
@@ -460,6 +471,7 @@ def run(
             stop=control,
             verbose=0,
             progress_reporter=SilentReporter(),
+            log_to_file=True,  # each trial's prints and warnings go to its record
             failure_config=tune.FailureConfig(max_failures=max_failures),
         ),
     )
@@ -467,4 +479,124 @@ def run(
     EXPERIMENTS.append(experiment)
     if wait:
         experiment.wait()
+    return experiment
+
+
+class _CriteriaStopper:
+    """Ray Tune's dict stop criteria (``{"training_iteration": 10}``: stop a trial once a
+    result reaches any value) as a Stopper, so that it can be combined with tunebook's."""
+
+    def __init__(self, criteria: Mapping[str, Any]) -> None:
+        self.criteria = dict(criteria)
+
+    def __call__(self, trial_id: str, result: dict[str, Any]) -> bool:
+        from ray.tune.utils import flatten_dict
+
+        flat = flatten_dict(result)
+        return any(
+            key in flat and flat[key] is not None and flat[key] >= value
+            for key, value in self.criteria.items()
+        )
+
+    def stop_all(self) -> bool:
+        return False
+
+
+class _Witnessed(Stopper):
+    """The user's own stop criteria, noting in the StopControl which trials they ended (so
+    those count as terminated, not as stopped early by a scheduler)."""
+
+    def __init__(self, stopper: Any, control: StopControl) -> None:
+        self.stopper = stopper
+        self.control = control
+
+    def __call__(self, trial_id: str, result: dict[str, Any]) -> bool:
+        if self.stopper(trial_id, result):
+            self.control.criteria_met(trial_id)
+            return True
+        return False
+
+    def stop_all(self) -> bool:
+        return bool(getattr(self.stopper, "stop_all", lambda: False)())
+
+
+def _with_control(stop: Any, control: StopControl) -> Any:
+    from ray.tune.stopper import CombinedStopper
+
+    if stop is None:
+        return control
+    if isinstance(stop, Mapping):
+        stop = _CriteriaStopper(stop)
+    elif not isinstance(stop, Stopper) and not callable(stop):
+        raise OptionError(f"RunConfig(stop={stop!r}) is neither a dict, a Stopper nor a function.")
+    return CombinedStopper(_Witnessed(stop, control), control)
+
+
+def record(
+    tuner: Any, *, name: str | None = None, storage_path: str | Path | None = None
+) -> Experiment:
+    """Start a plain ``ray.tune.Tuner`` (written as in Ray's docs) with tunebook recording it.
+
+    Adds the event-log callback and the stop flags to the Tuner's own ``RunConfig`` (its
+    callbacks and stop criteria are kept), silences Ray's progress output, and runs ``fit()``
+    in the background. Returns the :class:`Experiment` (``tb.watch`` also shows the dashboard
+    and waits).
+    """
+    from ray import tune
+
+    if not isinstance(tuner, tune.Tuner):
+        raise OptionError(f"expected a ray.tune.Tuner, got {type(tuner).__name__}.")
+    inner = getattr(tuner, "_local_tuner", None)
+    if inner is None:
+        raise OptionError(
+            "this Tuner runs through Ray Client (ray://), where Ray Tune's driver runs on the "
+            "cluster and tunebook cannot record it. Run it on a machine of the cluster."
+        )
+    ensure_ray()
+    _ship_by_value(inner.trainable)
+    run_config = inner.get_run_config()
+    tune_config = inner._tune_config
+    storage = Path(storage_path).expanduser().resolve() if storage_path else default_storage()
+    exp_name = _name(name, str(run_config.name or "tuner"), storage)
+    path = storage / exp_name
+    log = EventLog(path / EVENTS_FILE)
+    control = StopControl()
+    recorder = Recorder(
+        log, control, tune_config.metric, tune_config.scheduler, tune_config.time_budget_s
+    )
+    run_config.callbacks = [*(run_config.callbacks or []), recorder]
+    run_config.stop = _with_control(run_config.stop, control)
+    run_config.verbose = 0
+    run_config.progress_reporter = SilentReporter()
+    run_config.log_to_file = run_config.log_to_file or True
+    import ray
+
+    param_space = inner.param_space or {}
+    try:
+        space_description = Space(param_space).to_dict()
+    except Exception:  # a space tunebook cannot describe (e.g. a Train trainer's): keep going
+        space_description = {}
+    log.append(
+        "experiment_started",
+        name=exp_name,
+        metric=tune_config.metric,
+        mode=tune_config.mode,
+        space=space_description,
+        num_samples=tune_config.num_samples,
+        total_trials=_total_trials(
+            Space(space_description) if space_description else Space(), tune_config.num_samples
+        ),
+        scheduler=type(tune_config.scheduler).__name__ if tune_config.scheduler else "fifo",
+        search=type(tune_config.search_alg).__name__ if tune_config.search_alg else "random",
+        max_concurrent_trials=tune_config.max_concurrent_trials,
+        time_budget_s=tune_config.time_budget_s,
+        objective=str(run_config.name),
+        cluster=ray.get_runtime_context().gcs_address,
+        ray_version=ray.__version__,
+        watched=True,
+    )
+    log.flush()
+    experiment = Experiment(exp_name, path, log, control, tuner, tune_config.time_budget_s)
+    experiment._start()
+    EXPERIMENTS.append(experiment)
     return experiment

@@ -1,0 +1,220 @@
+"""A person's view: JupyterLab in headless Chromium (Playwright) runs a %%tune cell, the
+dashboard's plotted points grow while the kernel is idle, Stop ends the experiment."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SCREENSHOTS = ROOT / ".pytest-results" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("ray_session")]
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    """Debian's chromium: installed here when missing and we may (CI runs as root)."""
+    if not Path(CHROMIUM).exists() and os.geteuid() == 0 and shutil.which("apt-get"):
+        log = ROOT / ".pytest-results" / "apt-chromium.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("w") as out:
+            subprocess.run(
+                "apt-get update && apt-get install -y chromium",
+                shell=True,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                check=False,
+            )
+    if not Path(CHROMIUM).exists():
+        message = "the browser test needs Debian's chromium: apt-get install chromium"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return CHROMIUM
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+NOTEBOOK_CELLS = [
+    "%load_ext tunebook",
+    "import time",
+    "%%tune -n 4 -c 2 --metric v --mode max -o live\n"
+    "speed = uniform(0.5, 1.5)\n"
+    "for step in range(1, 400):\n"
+    "    time.sleep(0.1)\n"
+    "    report(v=speed * step)",
+]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """JupyterLab on 127.0.0.1 with a token; its kernels join the session's Ray."""
+    import ray
+
+    folder = tmp_path_factory.mktemp("lab")
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(c) for c in NOTEBOOK_CELLS]
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(notebook, folder / "live.ipynb")
+    token, port = secrets.token_hex(16), free_port()
+    env = {
+        **os.environ,
+        "RAY_ADDRESS": ray.get_runtime_context().gcs_address,
+        "TUNEBOOK_RESULTS": str(folder / "results"),
+    }
+    log = (folder / "lab.log").open("w")
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            "--allow-root",
+            "--ip=127.0.0.1",
+            f"--port={port}",
+            f"--IdentityProvider.token={token}",
+            "--LabApp.expose_app_in_browser=True",
+            f"--ServerApp.root_dir={folder}",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and server.poll() is None:
+        try:
+            urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2)
+            break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        server.kill()
+        pytest.fail("JupyterLab did not start:\n" + (folder / "lab.log").read_text()[-3000:])
+    yield url, token, folder
+    server.terminate()
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.kill()
+
+
+def plotted_points(page) -> int:
+    return page.evaluate(
+        """() => {
+            const plots = document.querySelectorAll('.tunebook-dashboard .js-plotly-plot');
+            if (!plots.length || !plots[0].data) return 0;
+            return plots[0].data.reduce((n, t) => n + (t.x ? t.x.length : 0), 0);
+        }"""
+    )
+
+
+def cells_waiting(page) -> int:
+    """Code cells whose prompt is not a finished ``[n]``: running (``[*]``) or never run."""
+    return page.evaluate(
+        "() => Array.from(document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt'))"
+        ".filter(p => !/\\[\\d+\\]/.test(p.textContent)).length"
+    )
+
+
+def test_dashboard_in_jupyterlab(chromium, lab):
+    from playwright.sync_api import sync_playwright
+
+    url, token, folder = lab
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        try:
+            page.goto(f"{url}/lab/tree/live.ipynb?token={token}")
+            page.wait_for_function(
+                "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
+                " && window.jupyterapp.shell.currentWidget.sessionContext"
+                " && window.jupyterapp.shell.currentWidget.sessionContext.session"
+                " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel"
+                " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status"
+                " === 'idle'",
+                timeout=120_000,
+            )
+            page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+            page.wait_for_selector(".tunebook-dashboard", timeout=120_000)
+            # the run goes on in the background: every cell has finished, points keep coming
+            deadline = time.monotonic() + 60
+            while cells_waiting(page) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert cells_waiting(page) == 0, "the %%tune cell did not return"
+            deadline = time.monotonic() + 90
+            while plotted_points(page) < 5 and time.monotonic() < deadline:
+                time.sleep(0.5)
+            first = plotted_points(page)
+            assert first >= 5, "no points plotted"
+            time.sleep(3)
+            assert cells_waiting(page) == 0  # the kernel is free: no cell is running
+            later = plotted_points(page)
+            assert later > first, f"points did not grow while the kernel was idle ({first})"
+            page.screenshot(path=str(SCREENSHOTS / "dashboard-running.png"))
+            page.locator(".tunebook-dashboard").get_by_text("Trials", exact=True).click()
+            page.wait_for_selector(".tunebook-trials td", timeout=30_000)
+            page.locator(".tunebook-dashboard select").last.select_option(index=0)
+            page.wait_for_function(
+                "() => document.querySelector('.tunebook-dashboard').textContent"
+                ".includes('last report')",
+                timeout=30_000,
+            )
+            page.screenshot(path=str(SCREENSHOTS / "dashboard-trials.png"))
+            page.locator(".tunebook-dashboard").get_by_text("Learning curves", exact=True).click()
+
+            page.locator(".tunebook-dashboard .tunebook-stop").click()
+            page.wait_for_function(
+                "() => document.querySelector('.tunebook-header')"
+                " && document.querySelector('.tunebook-header').textContent.includes('[stopped]')",
+                timeout=60_000,
+            )
+            header = page.locator(".tunebook-header").inner_text()
+            assert "[stopped]" in header and "2 stopped" in header
+            button = page.locator(".tunebook-dashboard .tunebook-stop")
+            assert button.inner_text().strip() == "Stopped" and button.is_disabled()
+            page.screenshot(path=str(SCREENSHOTS / "dashboard-stopped.png"))
+        except Exception:
+            page.screenshot(path=str(SCREENSHOTS / "dashboard-failure.png"))
+            raise
+        finally:
+            browser.close()
+    events = [
+        json.loads(line)
+        for path in (folder / "results").glob("*/events.jsonl")
+        for line in path.read_text().splitlines()
+    ]
+    ends = [e for e in events if e["event"] == "experiment_ended"]
+    assert ends and ends[-1]["status"] == "stopped"

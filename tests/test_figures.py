@@ -1,0 +1,147 @@
+"""Figure data steps compared exactly, on hand-made events."""
+
+from __future__ import annotations
+
+import re
+
+from tunebook.figures import (
+    Axis,
+    Curve,
+    CurvesInfo,
+    ParallelInfo,
+    RunState,
+    TableInfo,
+    curves_figure,
+    curves_info,
+    parallel_figure,
+    parallel_info,
+    report_html,
+    table_info,
+)
+
+
+def events() -> list[dict]:
+    out = [
+        {
+            "event": "experiment_started",
+            "time": 0.0,
+            "name": "e",
+            "metric": "acc",
+            "mode": "max",
+            "total_trials": 4,
+        }
+    ]
+    configs = {
+        "a": {"lr": 0.1, "act": "relu"},
+        "b": {"lr": 0.01, "act": "tanh"},
+        "c": {"lr": 0.001, "act": "relu"},
+    }
+    for t, config in configs.items():
+        out.append({"event": "trial_started", "time": 1.0, "trial_id": t, "config": config})
+    curves = {"a": [0.5, 0.7, 0.9], "b": [0.6, 0.65], "c": [0.2]}
+    for t, values in curves.items():
+        for i, v in enumerate(values, start=1):
+            out.append(
+                {
+                    "event": "result",
+                    "time": 1.0 + i,
+                    "trial_id": t,
+                    "iteration": i,
+                    "metrics": {"acc": v, "loss": 1 - v, "phase": "x"},
+                }
+            )
+    out.append({"event": "trial_ended", "time": 5.0, "trial_id": "b", "status": "pruned"})
+    out.append({"event": "trial_output", "time": 5.0, "trial_id": "c", "text": "hi\n"})
+    out.append(
+        {
+            "event": "trial_ended",
+            "time": 6.0,
+            "trial_id": "c",
+            "status": "error",
+            "error": "ValueError: x",
+        }
+    )
+    return out
+
+
+def state() -> RunState:
+    s = RunState()
+    s.add(events())
+    return s
+
+
+def test_run_state_counts_and_best():
+    s = state()
+    assert s.counts() == {
+        "running": 1,
+        "terminated": 0,
+        "pruned": 1,
+        "stopped": 0,
+        "error": 1,
+        "pending": 1,
+    }
+    assert s.best == ("a", 0.9)
+    assert s.metrics == ["acc", "loss"]  # numbers only: "phase" is text
+    assert s.trials["c"].output == "hi\n" and s.trials["c"].error == "ValueError: x"
+
+
+def test_incremental_adds_equal_one_big_add():
+    whole, pieces = RunState(), RunState()
+    whole.add(events())
+    changed = [pieces.add(events()[i : i + 3]) for i in range(0, len(events()), 3)]
+    assert curves_info(whole) == curves_info(pieces)
+    assert table_info(whole) == table_info(pieces)
+    assert set().union(*changed) == {"a", "b", "c"}
+
+
+def test_curves_info():
+    assert curves_info(state()) == CurvesInfo(
+        "acc",
+        (
+            Curve("a", (1, 2, 3), (0.5, 0.7, 0.9), "running", True),
+            Curve("b", (1, 2), (0.6, 0.65), "pruned", False),
+            Curve("c", (1,), (0.2,), "error", False),
+        ),
+    )
+    loss = curves_info(state(), "loss")
+    assert loss.metric == "loss" and not any(c.best for c in loss.curves)
+
+
+def test_curves_figure_draws_the_best_on_top():
+    figure = curves_figure(curves_info(state()))
+    assert [t.name for t in figure.data] == ["b", "c", "a"]
+    assert figure.data[-1].line.width == 3
+
+
+def test_parallel_info():
+    assert parallel_info(state()) == ParallelInfo(
+        "acc",
+        ("a", "b", "c"),
+        (Axis("lr", (0.1, 0.01, 0.001), None), Axis("act", (0.0, 1.0, 0.0), ("relu", "tanh"))),
+        (0.9, 0.65, 0.2),
+    )
+    figure = parallel_figure(parallel_info(state()))
+    assert [d.label for d in figure.data[0].dimensions] == ["lr", "act", "acc"]
+
+
+def test_table_info_sorts_best_first_and_missing_last():
+    info = table_info(state())
+    assert info == TableInfo(
+        ("trial_id", "status", "iterations", "last_acc", "best_acc", "config/lr", "config/act"),
+        (
+            ("a", "running", 3, 0.9, 0.9, 0.1, "relu"),
+            ("b", "pruned", 2, 0.65, 0.65, 0.01, "tanh"),
+            ("c", "error", 1, 0.2, 0.2, 0.001, "relu"),
+        ),
+        3,
+    )
+    by_lr = table_info(state(), "config/lr", ascending=True, limit=2)
+    assert [row[0] for row in by_lr.rows] == ["c", "b"] and by_lr.total == 3
+
+
+def test_report_is_one_self_contained_page():
+    page = report_html(events())
+    assert page.startswith("<!DOCTYPE html>") and "<h1>e</h1>" in page
+    assert "plotly.js" in page or "Plotly" in page  # the library is inlined: readable offline
+    assert not re.search(r"<script[^>]*\bsrc=", page)  # no script fetched from anywhere
+    assert "Best trial <code>a</code>" in page

@@ -1,0 +1,40 @@
+"""Pure functions from an experiment's events to plotly figures.
+
+Every figure is a data step (``*_info`` -> a NamedTuple, compared exactly in tests) and a draw
+step (``*_figure(info)`` -> ``go.Figure``). The live dashboard and the static report use the
+same steps. No widgets, no Ray.
+"""
+
+from tunebook.figures._curves import (
+    STATUS_COLORS,
+    Curve,
+    CurvesInfo,
+    curve_style,
+    curves_figure,
+    curves_info,
+    curves_layout,
+)
+from tunebook.figures._parallel import Axis, ParallelInfo, parallel_figure, parallel_info
+from tunebook.figures._report import report_html
+from tunebook.figures._state import RunState, TrialState
+from tunebook.figures._table import TableInfo, table_html, table_info
+
+__all__ = [
+    "STATUS_COLORS",
+    "Axis",
+    "Curve",
+    "CurvesInfo",
+    "ParallelInfo",
+    "RunState",
+    "TableInfo",
+    "TrialState",
+    "curve_style",
+    "curves_figure",
+    "curves_info",
+    "curves_layout",
+    "parallel_figure",
+    "parallel_info",
+    "report_html",
+    "table_html",
+    "table_info",
+]

@@ -1,0 +1,91 @@
+"""Parallel coordinates: each trial's parameters against its best value of the metric."""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import plotly.graph_objects as go
+
+from tunebook.events import is_number
+from tunebook.figures._state import RunState
+
+
+class Axis(NamedTuple):
+    label: str
+    values: tuple[float, ...]
+    ticktext: tuple[str, ...] | None  # categories, when the parameter is not numeric
+
+
+class ParallelInfo(NamedTuple):
+    """The data of a parallel-coordinates figure (compared exactly in tests)."""
+
+    metric: str | None
+    trial_ids: tuple[str, ...]
+    axes: tuple[Axis, ...]
+    scores: tuple[float, ...]
+
+
+def _flat(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in config.items():
+        if isinstance(value, dict):
+            out.update(_flat(value, f"{prefix}{key}/"))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def parallel_info(state: RunState, metric: str | None = None) -> ParallelInfo:
+    """Trials that reported ``metric``: one axis per parameter that varies, then the metric."""
+    metric = metric or state.metric
+    better = max if state.mode == "max" else min
+    rows: list[tuple[str, dict[str, Any], float]] = []
+    for trial in state.trials.values():
+        _, values = trial.series(metric) if metric else ([], [])
+        if values:
+            rows.append((trial.trial_id, _flat(trial.config), better(values)))
+    names: list[str] = []
+    for _, config, _ in rows:
+        names.extend(n for n in config if n not in names)
+    axes = []
+    for name in names:
+        column = [config.get(name) for _, config, _ in rows]
+        if len({repr(v) for v in column}) < 2:
+            continue  # a constant tells nothing
+        if all(is_number(v) for v in column):
+            axes.append(Axis(name, tuple(float(v) for v in column if v is not None), None))
+        else:
+            labels = sorted({repr(v) if not isinstance(v, str) else v for v in column})
+            index = {label: i for i, label in enumerate(labels)}
+            coded = [index[repr(v) if not isinstance(v, str) else v] for v in column]
+            axes.append(Axis(name, tuple(float(c) for c in coded), tuple(labels)))
+    return ParallelInfo(
+        metric,
+        tuple(trial_id for trial_id, _, _ in rows),
+        tuple(axes),
+        tuple(score for _, _, score in rows),
+    )
+
+
+def parallel_figure(info: ParallelInfo) -> go.Figure:
+    dimensions = []
+    for axis in info.axes:
+        dimension: dict[str, Any] = {"label": axis.label, "values": axis.values}
+        if axis.ticktext is not None:
+            dimension["tickvals"] = list(range(len(axis.ticktext)))
+            dimension["ticktext"] = list(axis.ticktext)
+        dimensions.append(dimension)
+    dimensions.append({"label": info.metric or "", "values": info.scores})
+    figure = go.Figure(
+        go.Parcoords(
+            line={"color": info.scores, "colorscale": "Viridis", "showscale": True},
+            dimensions=dimensions,
+        )
+    )
+    figure.update_layout(
+        height=380,
+        margin={"l": 60, "r": 60, "t": 50, "b": 30},
+        template="plotly_white",
+        title={"text": f"parameters against best {info.metric}" if info.metric else ""},
+    )
+    return figure

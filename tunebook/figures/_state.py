@@ -1,0 +1,139 @@
+"""``RunState``: what the figures need, accumulated from events one batch at a time.
+
+The live dashboard feeds it only the events that are new since its last refresh; the static
+report feeds it every event at once. Both then draw from the same state with the same data
+steps, so the live and the static pictures cannot disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tunebook.events import is_number
+
+
+@dataclass
+class TrialState:
+    """One trial: its config, status and every reported number, by metric."""
+
+    trial_id: str
+    config: dict[str, Any]
+    status: str = "running"
+    error: str | None = None
+    output: str | None = None
+    iterations: list[int] = field(default_factory=list)
+    values: dict[str, list[float | None]] = field(default_factory=dict)
+    last: dict[str, Any] = field(default_factory=dict)
+
+    def series(self, metric: str) -> tuple[list[int], list[float]]:
+        """(iterations, values) of the reports that carried a number for ``metric``."""
+        column = self.values.get(metric, [])
+        pairs = [(i, v) for i, v in zip(self.iterations, column, strict=False) if v is not None]
+        return [i for i, _ in pairs], [float(v) for _, v in pairs]
+
+
+class RunState:
+    """Trials, statuses, metrics and the best value so far, built from events incrementally.
+
+    Example:
+        >>> state = RunState()
+        >>> changed = state.add([
+        ...     {"event": "experiment_started", "time": 0, "metric": "acc", "mode": "max"},
+        ...     {"event": "trial_started", "time": 1, "trial_id": "a", "config": {"x": 1}},
+        ...     {"event": "result", "time": 2, "trial_id": "a", "iteration": 1,
+        ...      "metrics": {"acc": 0.5}},
+        ... ])
+        >>> changed, state.best
+        ({'a'}, ('a', 0.5))
+    """
+
+    def __init__(self) -> None:
+        self.name: str | None = None
+        self.metric: str | None = None
+        self.mode: str = "max"
+        self.total: int | None = None
+        self.started: float | None = None
+        self.now: float = 0.0
+        self.ended: str | None = None  # the experiment's final status
+        self.trials: dict[str, TrialState] = {}
+        self.metrics: list[str] = []  # numeric metrics, in the order first seen
+        self.best: tuple[str, float] | None = None  # (trial, value) by the main metric
+        self.events = 0
+
+    def _better(self, value: float, than: float) -> bool:
+        return value > than if self.mode == "max" else value < than
+
+    def add(self, events: Iterable[dict[str, Any]]) -> set[str]:
+        """Take new events; return the ids of the trials whose data or status changed."""
+        changed: set[str] = set()
+        for event in events:
+            self.events += 1
+            kind = event["event"]
+            self.now = max(self.now, float(event.get("time") or 0.0))
+            if kind == "experiment_started":
+                self.name = event.get("name")
+                self.metric = event.get("metric")
+                self.mode = event.get("mode") or "max"
+                self.total = event.get("total_trials")
+                self.started = float(event["time"])
+            elif kind == "trial_started":
+                trial_id = event["trial_id"]
+                if trial_id in self.trials:
+                    self.trials[trial_id].status = "running"
+                else:
+                    self.trials[trial_id] = TrialState(trial_id, event.get("config") or {})
+                changed.add(trial_id)
+            elif kind == "result":
+                trial = self.trials.get(event.get("trial_id", ""))
+                if trial is None:
+                    continue
+                n = len(trial.iterations)
+                trial.iterations.append(int(event.get("iteration") or n + 1))
+                metrics = event.get("metrics") or {}
+                trial.last.update(metrics)
+                for name, value in metrics.items():
+                    if not is_number(value):
+                        continue
+                    column = trial.values.get(name)
+                    if column is None:
+                        column = trial.values[name] = [None] * n
+                        if name not in self.metrics:
+                            self.metrics.append(name)
+                    column.append(value)
+                    if name == self.metric and (
+                        self.best is None or self._better(float(value), self.best[1])
+                    ):
+                        self.best = (trial.trial_id, float(value))
+                for column in trial.values.values():
+                    if len(column) == n:
+                        column.append(None)
+                changed.add(trial.trial_id)
+            elif kind == "trial_ended":
+                trial = self.trials.get(event.get("trial_id", ""))
+                if trial is not None:
+                    trial.status = event.get("status", "terminated")
+                    trial.error = event.get("error")
+                    changed.add(trial.trial_id)
+            elif kind == "trial_output":
+                trial = self.trials.get(event.get("trial_id", ""))
+                if trial is not None:
+                    trial.output = (trial.output or "") + str(event.get("text") or "")
+                    changed.add(trial.trial_id)
+            elif kind == "experiment_ended":
+                self.ended = event.get("status")
+        return changed
+
+    def counts(self) -> dict[str, int]:
+        """Trials by state: running, terminated, pruned, stopped, error, pending."""
+        counts = dict.fromkeys(("running", "terminated", "pruned", "stopped", "error"), 0)
+        for trial in self.trials.values():
+            counts[trial.status] = counts.get(trial.status, 0) + 1
+        if self.total is not None:
+            counts["pending"] = 0 if self.ended else max(0, self.total - len(self.trials))
+        return counts
+
+    @property
+    def elapsed(self) -> float:
+        return 0.0 if self.started is None else max(0.0, self.now - self.started)

@@ -1,0 +1,86 @@
+"""The trial table of the dashboard: one row per trial, sortable."""
+
+from __future__ import annotations
+
+import html
+import math
+from typing import Any, NamedTuple
+
+from tunebook.figures._state import RunState
+
+FIXED = ("trial_id", "status", "iterations")
+
+
+class TableInfo(NamedTuple):
+    """Rows of the trial table, already sorted and cut (compared exactly in tests)."""
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...]
+    total: int
+
+
+def table_info(
+    state: RunState, sort_by: str | None = None, ascending: bool | None = None, limit: int = 100
+) -> TableInfo:
+    """Trials with status, iterations, last and best value of the metric, and their config.
+
+    Sorted by ``sort_by`` (default: the best value, best first); missing values last.
+    """
+    metric = state.metric
+    config_names: list[str] = []
+    for trial in state.trials.values():
+        config_names.extend(n for n in trial.config if n not in config_names)
+    columns = [*FIXED]
+    if metric:
+        columns += [f"last_{metric}", f"best_{metric}"]
+    columns += [f"config/{n}" for n in config_names]
+    better = max if state.mode == "max" else min
+    rows = []
+    for trial in state.trials.values():
+        row: list[Any] = [trial.trial_id, trial.status, len(trial.iterations)]
+        if metric:
+            _, values = trial.series(metric)
+            row += [values[-1] if values else None, better(values) if values else None]
+        row += [trial.config.get(n) for n in config_names]
+        rows.append(tuple(row))
+    key = sort_by if sort_by in columns else (f"best_{metric}" if metric else "trial_id")
+    if ascending is None:
+        ascending = not (key == f"best_{metric}" or key == f"last_{metric}") or state.mode == "min"
+    index = columns.index(key)
+
+    def missing(value: Any) -> bool:
+        return value is None or (isinstance(value, float) and math.isnan(value))
+
+    present = [row for row in rows if not missing(row[index])]
+    try:
+        present.sort(key=lambda row: row[index], reverse=not ascending)
+    except TypeError:  # mixed types: compare as text
+        present.sort(key=lambda row: str(row[index]), reverse=not ascending)
+    ordered = present + [row for row in rows if missing(row[index])]
+    return TableInfo(tuple(columns), tuple(ordered[:limit]), len(rows))
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return html.escape(str(value))
+
+
+def table_html(info: TableInfo) -> str:
+    """The table as HTML, with a footer when rows were cut."""
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in info.columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{_cell(v)}</td>" for v in row) + "</tr>" for row in info.rows
+    )
+    footer = (
+        f"<small>{len(info.rows)} of {info.total} trials shown; results.trials has all.</small>"
+        if info.total > len(info.rows)
+        else f"<small>{info.total} trials</small>"
+    )
+    return (
+        "<div style='max-height:360px;overflow:auto'><table class='tunebook-trials' "
+        "style='border-collapse:collapse;font-size:12px'>"
+        f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>{footer}"
+    )

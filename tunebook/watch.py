@@ -1,0 +1,38 @@
+"""``tb.watch(tuner)``: tunebook's record and dashboard for a plain Ray Tune ``Tuner``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from tunebook.engine import record
+from tunebook.results import Results
+
+
+def watch(
+    tuner: Any, *, name: str | None = None, storage_path: str | Path | None = None
+) -> Results:
+    """Run a ``ray.tune.Tuner`` written as in Ray's docs, recorded by tunebook, with the live
+    dashboard in a notebook; return the :class:`Results` (Ray's names work on them:
+    ``get_best_result``, ``get_dataframe``).
+
+    Replace ``results = tuner.fit()`` with ``results = tb.watch(tuner)``. The cell waits for
+    the end (interrupt the kernel to stop the run cleanly); for a run in the background, use
+    ``tb.run`` or ``%%tune``.
+
+    Example:
+        >>> config = tune.TuneConfig(metric="score", mode="max")  # doctest: +SKIP
+        >>> tuner = tune.Tuner(objective, param_space=space, tune_config=config)  # doctest: +SKIP
+        >>> results = tb.watch(tuner)  # doctest: +SKIP
+        >>> results.get_best_result().config  # doctest: +SKIP
+    """
+    experiment = record(tuner, name=name, storage_path=storage_path)
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is not None and type(shell).__name__ == "ZMQInteractiveShell":
+        from IPython.display import display
+
+        display(experiment)
+    experiment.wait()
+    return experiment.results
