@@ -195,6 +195,7 @@ def test_an_experiment_shows_its_progress_line_where_there_are_no_widgets():
 
     log = started_log("a")
     report(log, "a", 1)
-    bundle = Experiment._repr_mimebundle_(type("E", (), {"_repr_html_": lambda s: "<b>x</b>",
-                                                         "__repr__": lambda s: "line"})())
+    bundle = Experiment._repr_mimebundle_(
+        type("E", (), {"_repr_html_": lambda s: "<b>x</b>", "__repr__": lambda s: "line"})()
+    )
     assert bundle == {"text/plain": "line", "text/html": "<b>x</b>"}

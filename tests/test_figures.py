@@ -145,3 +145,50 @@ def test_report_is_one_self_contained_page():
     assert "plotly.js" in page or "Plotly" in page  # the library is inlined: readable offline
     assert not re.search(r"<script[^>]*\bsrc=", page)  # no script fetched from anywhere
     assert "Best trial <code>a</code>" in page
+
+
+def test_log_scale_parameters_get_a_log10_axis():
+    import tunebook as tb
+
+    space = tb.Space({"lr": tb.loguniform(1e-4, 1e-1), "depth": tb.randint(1, 9)})
+    s = RunState()
+    s.add(
+        [
+            {
+                "event": "experiment_started",
+                "time": 0,
+                "metric": "acc",
+                "mode": "max",
+                "space": space.to_dict(),
+            },
+            {
+                "event": "trial_started",
+                "time": 1,
+                "trial_id": "a",
+                "config": {"lr": 0.001, "depth": 2},
+            },
+            {
+                "event": "trial_started",
+                "time": 1,
+                "trial_id": "b",
+                "config": {"lr": 0.1, "depth": 4},
+            },
+            {
+                "event": "result",
+                "time": 2,
+                "trial_id": "a",
+                "iteration": 1,
+                "metrics": {"acc": 0.5},
+            },
+            {
+                "event": "result",
+                "time": 2,
+                "trial_id": "b",
+                "iteration": 1,
+                "metrics": {"acc": 0.7},
+            },
+        ]
+    )
+    axes = parallel_info(s).axes
+    assert axes[0].label == "log10(lr)" and axes[0].values == (-3.0, -1.0)
+    assert axes[1] == Axis("depth", (2.0, 4.0), None)

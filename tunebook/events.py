@@ -35,7 +35,7 @@ from typing import Any
 
 from tunebook.errors import ResultsFolderError
 
-__all__ = ["EVENTS_FILE", "EventLog", "KINDS", "json_safe"]
+__all__ = ["EVENTS_FILE", "EventLog", "KINDS", "flat_config", "is_number", "json_safe"]
 
 EVENTS_FILE = "events.jsonl"
 FORMAT = 1
@@ -256,6 +256,22 @@ class EventLog:
                 raise ResultsFolderError(f"{path}, line {number}: not a tunebook event.")
             events.append(event)
         return cls.from_events(events)
+
+
+def flat_config(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """A nested config with its keys joined by ``/``, as Ray Tune names nested parameters.
+
+    Example:
+        >>> flat_config({"lr": 0.1, "model": {"depth": 3}})
+        {'lr': 0.1, 'model/depth': 3}
+    """
+    out: dict[str, Any] = {}
+    for key, value in config.items():
+        if isinstance(value, Mapping):
+            out.update(flat_config(value, f"{prefix}{key}/"))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
 
 
 def is_number(value: Any) -> bool:

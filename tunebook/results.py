@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import pandas as pd
 
 from tunebook.errors import MetricNotReportedError, OptionError, did_you_mean
-from tunebook.events import REPORT_COLUMNS, EventLog, is_number
+from tunebook.events import REPORT_COLUMNS, EventLog, flat_config, is_number
 
 if TYPE_CHECKING:
     from tunebook.space import Space
@@ -40,16 +40,6 @@ __all__ = ["Progress", "Results", "Trial", "load"]
 TRIAL_STATUSES = ("running", "terminated", "pruned", "stopped", "error")
 TABLES = ("trials", "history")
 Mode = Literal["max", "min"]
-
-
-def _flatten(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in config.items():
-        if isinstance(value, Mapping):
-            out.update(_flatten(value, f"{prefix}{key}/"))
-        else:
-            out[f"{prefix}{key}"] = value
-    return out
 
 
 def _check_mode(mode: str) -> Mode:
@@ -307,7 +297,7 @@ class Results:
         rows = []
         for record in self._records.values():
             row: dict[str, Any] = {"trial_id": record.trial_id, "status": record.status}
-            row.update({f"config/{k}": v for k, v in _flatten(record.config).items()})
+            row.update({f"config/{k}": v for k, v in flat_config(record.config).items()})
             if metric:
                 last = self._last_report(record.reports, metric)
                 best = self._best_report(record.reports, metric, mode or "max")
@@ -364,7 +354,7 @@ class Results:
             row: dict[str, Any] = dict(report["metrics"]) if report else {}
             row["training_iteration"] = report.get("iteration") if report else None
             row["trial_id"] = record.trial_id
-            row.update({f"config/{k}": v for k, v in _flatten(record.config).items()})
+            row.update({f"config/{k}": v for k, v in flat_config(record.config).items()})
             rows.append(row)
         return pd.DataFrame(rows)
 

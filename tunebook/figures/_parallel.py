@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, NamedTuple
 
 import plotly.graph_objects as go
 
-from tunebook.events import is_number
+from tunebook.events import flat_config, is_number
 from tunebook.figures._state import RunState
 
 
@@ -25,16 +26,6 @@ class ParallelInfo(NamedTuple):
     scores: tuple[float, ...]
 
 
-def _flat(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in config.items():
-        if isinstance(value, dict):
-            out.update(_flat(value, f"{prefix}{key}/"))
-        else:
-            out[f"{prefix}{key}"] = value
-    return out
-
-
 def parallel_info(state: RunState, metric: str | None = None) -> ParallelInfo:
     """Trials that reported ``metric``: one axis per parameter that varies, then the metric."""
     metric = metric or state.metric
@@ -43,7 +34,7 @@ def parallel_info(state: RunState, metric: str | None = None) -> ParallelInfo:
     for trial in state.trials.values():
         _, values = trial.series(metric) if metric else ([], [])
         if values:
-            rows.append((trial.trial_id, _flat(trial.config), better(values)))
+            rows.append((trial.trial_id, flat_config(trial.config), better(values)))
     names: list[str] = []
     for _, config, _ in rows:
         names.extend(n for n in config if n not in names)
@@ -52,8 +43,11 @@ def parallel_info(state: RunState, metric: str | None = None) -> ParallelInfo:
         column = [config.get(name) for _, config, _ in rows]
         if len({repr(v) for v in column}) < 2:
             continue  # a constant tells nothing
-        if all(is_number(v) for v in column):
-            axes.append(Axis(name, tuple(float(v) for v in column if v is not None), None))
+        numbers = [float(v) for v in column if v is not None and is_number(v)]
+        if len(numbers) == len(column) and name in state.log_scale and min(numbers) > 0:
+            axes.append(Axis(f"log10({name})", tuple(math.log10(v) for v in numbers), None))
+        elif len(numbers) == len(column):
+            axes.append(Axis(name, tuple(numbers), None))
         else:
             labels = sorted({repr(v) if not isinstance(v, str) else v for v in column})
             index = {label: i for i, label in enumerate(labels)}
@@ -84,8 +78,8 @@ def parallel_figure(info: ParallelInfo) -> go.Figure:
     )
     figure.update_layout(
         height=380,
-        margin={"l": 60, "r": 60, "t": 50, "b": 30},
+        margin={"l": 60, "r": 60, "t": 100, "b": 30},
         template="plotly_white",
-        title={"text": f"parameters against best {info.metric}" if info.metric else ""},
+        title={"text": f"parameters against best {info.metric}" if info.metric else "", "y": 0.97},
     )
     return figure

@@ -34,6 +34,19 @@ class TrialState:
         return [i for i, _ in pairs], [float(v) for _, v in pairs]
 
 
+def _log_parameters(space: dict[str, Any], prefix: str = "") -> set[str]:
+    """Names of the parameters a space (``Space.to_dict()``) samples on a log scale."""
+    names: set[str] = set()
+    for name, spec in space.items():
+        if not isinstance(spec, dict):
+            continue
+        if spec.get("type") == "space":
+            names |= _log_parameters(spec.get("params") or {}, f"{prefix}{name}/")
+        elif "log" in str(spec.get("type", "")):
+            names.add(f"{prefix}{name}")
+    return names
+
+
 class RunState:
     """Trials, statuses, metrics and the best value so far, built from events incrementally.
 
@@ -61,6 +74,7 @@ class RunState:
         self.metrics: list[str] = []  # numeric metrics, in the order first seen
         self.best: tuple[str, float] | None = None  # (trial, value) by the main metric
         self.events = 0
+        self.log_scale: set[str] = set()  # parameters sampled on a log scale ("a/b" if nested)
 
     def _better(self, value: float, than: float) -> bool:
         return value > than if self.mode == "max" else value < than
@@ -77,6 +91,7 @@ class RunState:
                 self.metric = event.get("metric")
                 self.mode = event.get("mode") or "max"
                 self.total = event.get("total_trials")
+                self.log_scale = _log_parameters(event.get("space") or {})
                 self.started = float(event["time"])
             elif kind == "trial_started":
                 trial_id = event["trial_id"]

@@ -6,6 +6,7 @@ import html
 import math
 from typing import Any, NamedTuple
 
+from tunebook.events import flat_config
 from tunebook.figures._state import RunState
 
 FIXED = ("trial_id", "status", "iterations")
@@ -29,7 +30,7 @@ def table_info(
     metric = state.metric
     config_names: list[str] = []
     for trial in state.trials.values():
-        config_names.extend(n for n in trial.config if n not in config_names)
+        config_names.extend(n for n in flat_config(trial.config) if n not in config_names)
     columns = [*FIXED]
     if metric:
         columns += [f"last_{metric}", f"best_{metric}"]
@@ -41,7 +42,8 @@ def table_info(
         if metric:
             _, values = trial.series(metric)
             row += [values[-1] if values else None, better(values) if values else None]
-        row += [trial.config.get(n) for n in config_names]
+        config = flat_config(trial.config)
+        row += [config.get(n) for n in config_names]
         rows.append(tuple(row))
     key = sort_by if sort_by in columns else (f"best_{metric}" if metric else "trial_id")
     if ascending is None:
