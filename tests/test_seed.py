@@ -95,3 +95,18 @@ def test_staged_search_spaces_from_the_seed(storage):
     )
     assert set(fine.results.trials["config/batch_size"]) == {best_batch_size}
     assert fine.results.trials["config/lr"].between(best_lr * 0.5, best_lr * 2).all()
+
+
+def test_basic_example_through_watch(storage):
+    """The seed's first example, unchanged but for `tb.watch(tuner)` in place of `fit()`."""
+    config = {"lr": tune.loguniform(1e-4, 1e-1), "batch_size": tune.choice([16, 32, 64, 128])}
+    tuner = tune.Tuner(
+        objective,
+        param_space=config,
+        tune_config=tune.TuneConfig(num_samples=8, max_concurrent_trials=4),
+    )
+    results = tb.watch(tuner, storage_path=storage)
+    best_result = results.get_best_result("score", "max")
+    assert set(best_result.config) == {"lr", "batch_size"}
+    df = results.get_dataframe()
+    assert len(df) == 8 and "score" in df.columns
