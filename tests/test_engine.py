@@ -197,6 +197,26 @@ def test_asha_prunes_and_the_log_says_so(storage):
     pruned = trials[trials["status"] == "pruned"]
     assert len(pruned) >= 3
     assert (pruned["iterations"] < 12).all()
+    # every rung decision is an event; the stopped trials are exactly those with a stop
+    decisions = exp.results.decisions
+    assert list(decisions.columns) == [
+        "trial_id",
+        "bracket",
+        "rung",
+        "value",
+        "cutoff",
+        "decision",
+        "time",
+    ]
+    stopped = set(decisions.loc[decisions["decision"] == "stop", "trial_id"])
+    assert stopped == set(
+        exp.results.trials.loc[exp.results.trials["status"] == "pruned", "trial_id"]
+    )
+    for _, row in decisions[decisions["decision"] == "stop"].iterrows():
+        assert row["value"] < row["cutoff"]  # ASHA stops what falls below the cut-off
+        trial = exp.results.trials.set_index("trial_id").loc[row["trial_id"]]
+        assert trial["iterations"] == row["rung"] == trial["stopped_at"]
+    assert decisions["rung"].isin([1, 2, 4, 8]).all()  # grace 1, reduction factor 2
 
 
 def test_tpe_search_runs(storage):
@@ -340,3 +360,28 @@ def test_max_concurrent_trials_holds_with_random_search(storage):
     )
     spans = exp.results.history.groupby("trial_id")["t"].agg(["min", "max"]).sort_values("min")
     assert (spans["min"].iloc[1:].to_numpy() >= spans["max"].iloc[:-1].to_numpy()).all()
+
+
+def test_asha_decisions_in_min_mode_are_in_the_metrics_own_sign(storage):
+    def losses(config):
+        for step in range(1, 9):
+            tb.report(loss=config["q"] / step)
+
+    exp = tb.run(
+        losses,
+        {"q": tb.grid([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])},
+        metric="loss",
+        mode="min",
+        scheduler="asha",
+        max_t=8,
+        grace_period=1,
+        reduction_factor=2,
+        search="grid",
+        storage_path=storage,
+        wait=True,
+    )
+    decisions = exp.results.decisions
+    stops = decisions[decisions["decision"] == "stop"]
+    assert len(stops) >= 2
+    assert (stops["value"] > stops["cutoff"]).all()  # a loss above the cut-off is cut
+    assert (decisions["value"] > 0).all()  # losses as reported, not Ray's negated scores

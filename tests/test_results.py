@@ -61,6 +61,7 @@ def test_trials_frame():
         "last_acc",
         "best_acc",
         "iterations",
+        "stopped_at",
         "time",
         "error",
     ]

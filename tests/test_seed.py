@@ -70,6 +70,11 @@ def test_asha_scheduler_object_from_the_seed(storage):
     assert trials.loc[1.0, "status"] == "terminated" and trials.loc[1.0, "iterations"] == 20
     assert "pruned" in set(trials["status"])
     assert (trials.loc[trials["status"] == "pruned", "iterations"] == 10).all()  # at grace
+    # the user's own ASHAScheduler object has its decisions recorded too
+    decisions = exp.results.decisions
+    assert set(decisions.loc[decisions["decision"] == "stop", "trial_id"]) == set(
+        trials.loc[trials["status"] == "pruned", "trial_id"]
+    )
 
 
 def test_staged_search_spaces_from_the_seed(storage):

@@ -45,6 +45,7 @@ KINDS = (
     "experiment_started",
     "trial_started",
     "result",
+    "decision",
     "trial_retried",
     "trial_output",
     "trial_ended",

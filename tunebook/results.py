@@ -290,10 +290,16 @@ class Results:
     @cached_property
     def trials(self) -> pd.DataFrame:
         """One row per trial: ``trial_id``, ``status``, a ``config/<name>`` column per
-        parameter, ``last_<metric>``, ``best_<metric>``, ``iterations``, ``time`` (seconds the
-        trial ran), ``error`` (the traceback text of a failed trial)."""
+        parameter, ``last_<metric>``, ``best_<metric>``, ``iterations``, ``stopped_at`` (the
+        rung where the scheduler stopped it, if it did), ``time`` (seconds the trial ran),
+        ``error`` (the traceback text of a failed trial)."""
         metric, mode = self.metric, self.mode
         end_of_run = self._end["time"] if self._end else None
+        stopped_at = {
+            e["trial_id"]: e["rung"]
+            for e in self._log.events()
+            if e["event"] == "decision" and e.get("decision") == "stop"
+        }
         rows = []
         for record in self._records.values():
             row: dict[str, Any] = {"trial_id": record.trial_id, "status": record.status}
@@ -304,6 +310,7 @@ class Results:
                 row[f"last_{metric}"] = last["metrics"][metric] if last else math.nan
                 row[f"best_{metric}"] = best["metrics"][metric] if best else math.nan
             row["iterations"] = max((r.get("iteration") or 0 for r in record.reports), default=0)
+            row["stopped_at"] = stopped_at.get(record.trial_id, math.nan)
             finished = record.ended or (record.reports[-1]["time"] if record.reports else None)
             finished = finished or end_of_run or record.started
             row["time"] = finished - record.started
@@ -317,7 +324,7 @@ class Results:
         columns += config_columns
         if metric:
             columns += [f"last_{metric}", f"best_{metric}"]
-        columns += ["iterations", "time", "error"]
+        columns += ["iterations", "stopped_at", "time", "error"]
         return pd.DataFrame(rows, columns=columns)
 
     def _config_order(self) -> dict[str, int]:
@@ -333,6 +340,21 @@ class Results:
 
         walk(space, "")
         return order
+
+    @cached_property
+    def decisions(self) -> pd.DataFrame:
+        """Every rung decision of the early-stopping scheduler (ASHA): ``trial_id``,
+        ``bracket``, ``rung`` (the milestone, in iterations), ``value`` (the trial's metric
+        there), ``cutoff`` (the rung's cut-off at that moment; empty while the rung had no
+        other trial), ``decision`` ("continue" or "stop"), ``time`` (s since the start)."""
+        columns = ["trial_id", "bracket", "rung", "value", "cutoff", "decision", "time"]
+        start = self._start_time()
+        rows = [
+            {**{k: e.get(k) for k in columns[:-1]}, "time": e["time"] - start}
+            for e in self._log.events()
+            if e["event"] == "decision"
+        ]
+        return pd.DataFrame(rows, columns=columns)
 
     def get_dataframe(
         self, filter_metric: str | None = None, filter_mode: str | None = None

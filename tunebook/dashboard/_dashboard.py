@@ -28,6 +28,8 @@ from tunebook.figures import (
     curves_layout,
     parallel_figure,
     parallel_info,
+    rungs_figure,
+    rungs_info,
     table_html,
     table_info,
 )
@@ -145,9 +147,16 @@ class Dashboard:
                 ),
             ]
         )
+        self.rungs = go.FigureWidget(rungs_figure(rungs_info(RunState())))
+        self._rungs_drawn = 0
         self.tabs = widgets.Tab(
-            children=[widgets.VBox([self.metric_choice, self.curves]), self.parallel, trials_tab],
-            titles=("Learning curves", "Parallel coordinates", "Trials"),
+            children=[
+                widgets.VBox([self.metric_choice, self.curves]),
+                self.parallel,
+                trials_tab,
+                self.rungs,
+            ],
+            titles=("Learning curves", "Parallel coordinates", "Trials", "Rungs"),
         )
         self.tabs.observe(self._guard(self._on_tab), names=["selected_index"])
         self.widget = widgets.VBox(
@@ -332,6 +341,8 @@ class Dashboard:
         shown = self.tabs.selected_index
         if everything or shown == 1:
             self._update_parallel()
+        if (everything or shown == 3) and len(state.decisions) != self._rungs_drawn:
+            self._update_rungs()
         if not (everything or shown == 2):
             return
         info = table_info(state, self.sort_choice.value, limit=200)
@@ -358,6 +369,15 @@ class Dashboard:
         with self.parallel.batch_update():
             self.parallel.data[0].update(figure.data[0].to_plotly_json())
             self.parallel.layout.title.text = figure.layout.title.text
+
+    def _update_rungs(self) -> None:
+        """Redrawn whole (the rung view is small: one point per decision), when shown."""
+        figure = rungs_figure(rungs_info(self._state))
+        with self.rungs.batch_update():
+            self.rungs.layout = figure.layout
+        self.rungs.data = ()
+        self.rungs.add_traces(list(figure.data))
+        self._rungs_drawn = len(self._state.decisions)
 
     def _on_tab(self, change: dict[str, Any]) -> None:
         with self._lock:

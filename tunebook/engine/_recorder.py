@@ -162,6 +162,11 @@ class Recorder(Callback):
             # Ray sets done=True before callbacks when the stopper or the scheduler said STOP.
             self._decided_stop[trial.trial_id] = result
 
+    def decision(self, **fields: Any) -> None:
+        """A scheduler's rung decision (``tunebook.engine._schedulers``), as an event."""
+        if self._log is not None:
+            self._log.append("decision", **fields)
+
     def on_trial_complete(
         self, iteration: int, trials: list[RayTrial], trial: RayTrial, **info: Any
     ) -> None:

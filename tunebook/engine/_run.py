@@ -19,6 +19,7 @@ from tunebook.engine._cluster import check_resources, ensure_ray
 from tunebook.engine._control import StopControl
 from tunebook.engine._experiment import Experiment
 from tunebook.engine._recorder import Recorder, SilentReporter
+from tunebook.engine._schedulers import recording
 from tunebook.errors import OptionError, did_you_mean
 from tunebook.events import EVENTS_FILE, EventLog
 from tunebook.space import Space, is_grid
@@ -426,6 +427,7 @@ def run(
     log = EventLog(path / EVENTS_FILE)
     control = StopControl()
     recorder = Recorder(log, control, metric, ray_scheduler, time_budget_s)
+    recording(ray_scheduler, recorder.decision)
     trainable = tune.with_parameters(objective, **shared) if shared else objective
     if resources:
         trainable = tune.with_resources(trainable, resources)
@@ -564,6 +566,7 @@ def record(
     recorder = Recorder(
         log, control, tune_config.metric, tune_config.scheduler, tune_config.time_budget_s
     )
+    recording(tune_config.scheduler, recorder.decision)
     run_config.callbacks = [*(run_config.callbacks or []), recorder]
     run_config.stop = _with_control(run_config.stop, control)
     run_config.verbose = 0

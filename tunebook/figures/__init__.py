@@ -16,6 +16,7 @@ from tunebook.figures._curves import (
 )
 from tunebook.figures._parallel import Axis, ParallelInfo, parallel_figure, parallel_info
 from tunebook.figures._report import report_html
+from tunebook.figures._rungs import Rung, RungsInfo, rungs_figure, rungs_info
 from tunebook.figures._state import RunState, TrialState
 from tunebook.figures._table import TableInfo, table_html, table_info
 
@@ -26,6 +27,8 @@ __all__ = [
     "CurvesInfo",
     "ParallelInfo",
     "RunState",
+    "Rung",
+    "RungsInfo",
     "TableInfo",
     "TrialState",
     "curve_style",
@@ -35,6 +38,8 @@ __all__ = [
     "parallel_figure",
     "parallel_info",
     "report_html",
+    "rungs_figure",
+    "rungs_info",
     "table_html",
     "table_info",
 ]

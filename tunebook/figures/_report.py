@@ -8,6 +8,7 @@ from typing import Any
 from tunebook.events import EventLog
 from tunebook.figures._curves import curves_figure, curves_info
 from tunebook.figures._parallel import parallel_figure, parallel_info
+from tunebook.figures._rungs import rungs_figure, rungs_info
 from tunebook.figures._state import RunState
 from tunebook.results import Results
 
@@ -19,6 +20,8 @@ def report_html(events: list[dict[str, Any]], max_rows: int = 50) -> str:
     state.add(events)
     results = Results(EventLog.from_events(events))
     figures = [curves_figure(curves_info(state)), parallel_figure(parallel_info(state))]
+    if state.decisions:
+        figures.append(rungs_figure(rungs_info(state)))
     parts = [
         figure.to_html(full_html=False, include_plotlyjs="inline" if i == 0 else False)
         for i, figure in enumerate(figures)

@@ -75,6 +75,7 @@ class RunState:
         self.best: tuple[str, float] | None = None  # (trial, value) by the main metric
         self.events = 0
         self.log_scale: set[str] = set()  # parameters sampled on a log scale ("a/b" if nested)
+        self.decisions: list[dict[str, Any]] = []  # the scheduler's rung decisions, in order
 
     def _better(self, value: float, than: float) -> bool:
         return value > than if self.mode == "max" else value < than
@@ -136,6 +137,14 @@ class RunState:
                 if trial is not None:
                     trial.output = (trial.output or "") + str(event.get("text") or "")
                     changed.add(trial.trial_id)
+            elif kind == "decision":
+                self.decisions.append(
+                    {
+                        k: event.get(k)
+                        for k in ("trial_id", "bracket", "rung", "value", "cutoff", "decision")
+                    }
+                )
+                changed.add(str(event.get("trial_id")))
             elif kind == "experiment_ended":
                 self.ended = event.get("status")
         return changed
