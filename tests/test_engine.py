@@ -385,3 +385,64 @@ def test_asha_decisions_in_min_mode_are_in_the_metrics_own_sign(storage):
     assert len(stops) >= 2
     assert (stops["value"] > stops["cutoff"]).all()  # a loss above the cut-off is cut
     assert (decisions["value"] > 0).all()  # losses as reported, not Ray's negated scores
+
+
+def bowl(config):
+    for step in range(1, 5):
+        tb.report(loss=(config["x"] - 0.3) ** 2 + (config["y"] - 0.7) ** 2 + 1 / step)
+
+
+@pytest.mark.parametrize("search", ["random", "tpe", "qmc", "cmaes", "hyperopt"])
+def test_every_search_name_runs_to_the_end(storage, search):
+    exp = tb.run(
+        bowl,
+        {"x": tb.uniform(0, 1), "y": tb.uniform(0, 1)},
+        metric="loss",
+        mode="min",
+        num_samples=6,
+        search=search,
+        seed=0,
+        max_concurrent_trials=2,
+        storage_path=storage,
+        wait=True,
+    )
+    trials = exp.results.trials
+    assert len(trials) == 6 and set(trials["status"]) == {"terminated"}
+    assert exp.results.settings["search"] == search
+
+
+@pytest.mark.parametrize("scheduler", ["fifo", "asha", "hyperband", "median"])
+def test_every_scheduler_name_runs_to_the_end(storage, scheduler):
+    knobs = {"max_t": 4} if scheduler in ("asha", "hyperband") else {}
+    exp = tb.run(
+        bowl,
+        {"x": tb.uniform(0, 1), "y": tb.uniform(0, 1)},
+        metric="loss",
+        mode="min",
+        num_samples=4,
+        scheduler=scheduler,
+        seed=1,
+        storage_path=storage,
+        wait=True,
+        **knobs,
+    )
+    assert exp.status == "completed" and len(exp.results.trials) == 4
+    assert set(exp.results.trials["status"]) <= {"terminated", "pruned"}
+
+
+def test_a_search_that_needs_a_missing_extra_names_it(monkeypatch, storage):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "hyperopt" else real(name, *a)
+    )
+    with pytest.raises(OptionError, match=r"pip install 'tunebook\[hyperopt\]'"):
+        tb.run(
+            bowl,
+            {"x": tb.uniform(0, 1), "y": 0.5},
+            metric="loss",
+            mode="min",
+            search="hyperopt",
+            storage_path=storage,
+        )

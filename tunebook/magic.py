@@ -104,7 +104,7 @@ class TuneMagic(Magics):
     @argument("--max-t", type=int, help="early stopping: most iterations a trial runs")
     @argument("--grace", type=int, help="early stopping: iterations before any stop")
     @argument("--reduction-factor", type=float, help="early stopping: keep 1/this per rung")
-    @argument("--search", help="random, grid or tpe")
+    @argument("--search", help="random, grid, tpe, qmc, cmaes or hyperopt")
     @argument("--resources", help='per trial, e.g. "cpu=1,gpu=0.5"')
     @argument("--time-budget", type=float, help="stop the experiment after this many seconds")
     @argument("--seed", type=int, help="seed of the search")

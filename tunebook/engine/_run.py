@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import inspect
 import math
 import os
@@ -25,7 +26,14 @@ from tunebook.events import EVENTS_FILE, EventLog
 from tunebook.space import Space, is_grid
 
 SCHEDULERS = ("fifo", "asha", "hyperband", "median")
-SEARCHES = ("random", "grid", "tpe")
+SEARCHES = ("random", "grid", "tpe", "qmc", "cmaes", "hyperopt")
+#: Search algorithms that sample through Optuna (Ray Tune's OptunaSearch), by sampler.
+OPTUNA_SAMPLERS = {"tpe": "TPESampler", "qmc": "QMCSampler", "cmaes": "CmaEsSampler"}
+#: The package a search algorithm needs beyond tunebook's own, and the extra that installs it.
+SEARCH_EXTRAS = {
+    "cmaes": ("cmaes", "tunebook[cmaes]"),
+    "hyperopt": ("hyperopt", "tunebook[hyperopt]"),
+}
 #: Which knob each scheduler takes.
 KNOBS = {
     "fifo": (),
@@ -139,18 +147,32 @@ def _search(
             "search='grid' needs grid values: write the parameters as tb.grid([...]). "
             "For sampled parameters use search='random' or 'tpe'."
         )
-    if name == "tpe":
+    if name in SEARCH_EXTRAS:
+        package, extra = SEARCH_EXTRAS[name]
+        if importlib.util.find_spec(package) is None:
+            raise OptionError(
+                f"search={name!r} needs the {package} package, which is not installed: "
+                f"pip install '{extra}'."
+            )
+    if name not in ("random", "grid"):
         if grids:
             raise OptionError(
-                f"search='tpe' cannot take grid values ({', '.join(grids)}): TPE samples from "
-                "distributions. Use tb.choice([...]) instead of tb.grid([...]), or search='grid'."
+                f"search={name!r} cannot take grid values ({', '.join(grids)}): it samples "
+                "from distributions. Use tb.choice([...]) instead of tb.grid([...]), or "
+                "search='grid'."
             )
-        space.to_optuna()  # raises a clear error for what Optuna cannot sample (randn, ...)
+        space.to_optuna()  # a clear error for what a model cannot sample (randn, ...)
+    if name in OPTUNA_SAMPLERS:
         import optuna
         from ray.tune.search.optuna import OptunaSearch
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
-        return OptunaSearch(sampler=optuna.samplers.TPESampler(seed=seed)), name
+        sampler = getattr(optuna.samplers, OPTUNA_SAMPLERS[name])(seed=seed)
+        return OptunaSearch(sampler=sampler), name
+    if name == "hyperopt":
+        from ray.tune.search.hyperopt import HyperOptSearch
+
+        return HyperOptSearch(random_state_seed=seed), name
     from ray.tune.search import BasicVariantGenerator
 
     # Ray ignores TuneConfig(max_concurrent_trials) for a generator: it takes the limit itself
@@ -337,7 +359,9 @@ def run(
         max_concurrent_trials: at most this many trials at once (default: as resources allow).
         scheduler: ``"fifo"``, ``"asha"``, ``"hyperband"``, ``"median"``, or a Ray Tune
             ``TrialScheduler``.
-        search: ``"random"``, ``"grid"``, ``"tpe"`` (Optuna), or a Ray Tune ``Searcher``.
+        search: ``"random"``, ``"grid"``, ``"tpe"``, ``"qmc"``, ``"cmaes"`` (Optuna's
+            samplers), ``"hyperopt"``, or a Ray Tune ``Searcher``. ``cmaes`` and ``hyperopt``
+            need an extra: ``pip install 'tunebook[cmaes]'`` / ``'tunebook[hyperopt]'``.
         resources_per_trial: e.g. ``{"cpu": 2, "gpu": 0.5}``; default one CPU.
         time_budget_s: stop the whole experiment after this many seconds.
         name: the experiment's name and folder (default: objective name and time).
