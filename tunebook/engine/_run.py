@@ -10,6 +10,7 @@ import os
 import re
 import sys
 import sysconfig
+import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -167,7 +168,9 @@ def _search(
         from ray.tune.search.optuna import OptunaSearch
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
-        sampler = getattr(optuna.samplers, OPTUNA_SAMPLERS[name])(seed=seed)
+        with warnings.catch_warnings():  # "QMCSampler is experimental": tunebook tests it
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            sampler = getattr(optuna.samplers, OPTUNA_SAMPLERS[name])(seed=seed)
         return OptunaSearch(sampler=sampler), name
     if name == "hyperopt":
         from ray.tune.search.hyperopt import HyperOptSearch
