@@ -446,3 +446,34 @@ def test_a_search_that_needs_a_missing_extra_names_it(monkeypatch, storage):
             search="hyperopt",
             storage_path=storage,
         )
+
+
+def test_asha_brackets(storage):
+    exp = tb.run(
+        bowl,
+        {"x": tb.uniform(0, 1), "y": tb.uniform(0, 1)},
+        metric="loss",
+        mode="min",
+        num_samples=8,
+        scheduler="asha",
+        max_t=4,
+        brackets=2,
+        seed=2,
+        storage_path=storage,
+        wait=True,
+    )
+    assert set(exp.results.decisions["bracket"]) <= {0, 1}
+    with pytest.raises(OptionError, match="scheduler 'fifo' takes no brackets"):
+        tb.run(
+            bowl, {"x": 0.1, "y": 0.2}, metric="loss", mode="min", brackets=2, storage_path=storage
+        )
+    with pytest.raises(OptionError, match="brackets must be a whole number"):
+        tb.run(
+            bowl,
+            {"x": 0.1, "y": 0.2},
+            metric="loss",
+            mode="min",
+            scheduler="asha",
+            brackets=1.5,
+            storage_path=storage,
+        )

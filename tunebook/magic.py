@@ -104,6 +104,7 @@ class TuneMagic(Magics):
     @argument("--max-t", type=int, help="early stopping: most iterations a trial runs")
     @argument("--grace", type=int, help="early stopping: iterations before any stop")
     @argument("--reduction-factor", type=float, help="early stopping: keep 1/this per rung")
+    @argument("--brackets", type=int, help="ASHA: number of brackets (default 1)")
     @argument("--search", help="random, grid, tpe, qmc, cmaes or hyperopt")
     @argument("--resources", help='per trial, e.g. "cpu=1,gpu=0.5"')
     @argument("--time-budget", type=float, help="stop the experiment after this many seconds")
@@ -190,6 +191,7 @@ class TuneMagic(Magics):
             "max_t": args.max_t,
             "grace_period": args.grace,
             "reduction_factor": args.reduction_factor,
+            "brackets": args.brackets,
             "resources_per_trial": parse_resources(args.resources) if args.resources else None,
             "time_budget_s": args.time_budget or self.time_budget,
             "seed": args.seed,

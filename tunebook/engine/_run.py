@@ -38,7 +38,7 @@ SEARCH_EXTRAS = {
 #: Which knob each scheduler takes.
 KNOBS = {
     "fifo": (),
-    "asha": ("max_t", "grace_period", "reduction_factor"),
+    "asha": ("max_t", "grace_period", "reduction_factor", "brackets"),
     "hyperband": ("max_t", "reduction_factor"),
     "median": ("grace_period",),
 }
@@ -101,6 +101,8 @@ def _scheduler(scheduler: Any, knobs: dict[str, Any]) -> tuple[Any, str]:
     for knob, value in given.items():
         if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
             raise OptionError(f"{knob} must be a positive number, got {value!r}.")
+    if "brackets" in given and not isinstance(given["brackets"], int):
+        raise OptionError(f"brackets must be a whole number, got {given['brackets']!r}.")
     if "reduction_factor" in given and given["reduction_factor"] <= 1:
         raise OptionError(
             f"reduction_factor must be greater than 1, got {given['reduction_factor']!r}: it is "
@@ -119,6 +121,7 @@ def _scheduler(scheduler: Any, knobs: dict[str, Any]) -> tuple[Any, str]:
             max_t=given.get("max_t", 100),
             grace_period=given.get("grace_period", 1),
             reduction_factor=given.get("reduction_factor", 4),
+            brackets=int(given.get("brackets", 1)),
         ), name
     if name == "hyperband":
         return HyperBandScheduler(
@@ -341,6 +344,7 @@ def run(
     max_t: int | None = None,
     grace_period: int | None = None,
     reduction_factor: float | None = None,
+    brackets: int | None = None,
     max_failures: int = 0,
     with_parameters: Mapping[str, Any] | None = None,
 ) -> Experiment:
@@ -373,8 +377,8 @@ def run(
         seed: seeds the search, for a repeatable choice of configs.
         address: a Ray cluster to run on (default: ``RAY_ADDRESS``, else a local Ray).
         wait: block until the experiment ends.
-        max_t, grace_period, reduction_factor: the early-stopping scheduler's knobs
-            (iterations; see ``KNOBS`` for which scheduler takes which).
+        max_t, grace_period, reduction_factor, brackets: the early-stopping scheduler's
+            knobs (iterations; see ``KNOBS`` for which scheduler takes which).
         max_failures: retry a failed trial this many times.
         with_parameters: large objects (data sets, arrays) the objective takes as keyword
             arguments: they go through Ray's object store once per experiment, not once per
@@ -438,7 +442,12 @@ def run(
         )
     ray_scheduler, scheduler_label = _scheduler(
         scheduler,
-        {"max_t": max_t, "grace_period": grace_period, "reduction_factor": reduction_factor},
+        {
+            "max_t": max_t,
+            "grace_period": grace_period,
+            "reduction_factor": reduction_factor,
+            "brackets": brackets,
+        },
     )
     search_alg, search_label = _search(search, space, seed, max_concurrent_trials)
     own_metric = _own_metric([ray_scheduler, search_alg], metric, mode)
