@@ -392,7 +392,7 @@ def bowl(config):
         tb.report(loss=(config["x"] - 0.3) ** 2 + (config["y"] - 0.7) ** 2 + 1 / step)
 
 
-@pytest.mark.parametrize("search", ["random", "tpe", "qmc", "cmaes", "hyperopt"])
+@pytest.mark.parametrize("search", ["random", "tpe", "qmc", "cmaes", "hyperopt", "bohb"])
 def test_every_search_name_runs_to_the_end(storage, search):
     exp = tb.run(
         bowl,
@@ -407,8 +407,10 @@ def test_every_search_name_runs_to_the_end(storage, search):
         wait=True,
     )
     trials = exp.results.trials
-    assert len(trials) == 6 and set(trials["status"]) == {"terminated"}
+    assert len(trials) == 6 and set(trials["status"]) <= {"terminated", "pruned"}
     assert exp.results.settings["search"] == search
+    if search == "bohb":  # BOHB's HyperBand comes with it
+        assert exp.results.settings["scheduler"] == "bohb"
 
 
 @pytest.mark.parametrize("scheduler", ["fifo", "asha", "hyperband", "median"])
@@ -428,6 +430,18 @@ def test_every_scheduler_name_runs_to_the_end(storage, scheduler):
     )
     assert exp.status == "completed" and len(exp.results.trials) == 4
     assert set(exp.results.trials["status"]) <= {"terminated", "pruned"}
+
+
+def test_bohb_goes_with_its_scheduler(storage):
+    with pytest.raises(OptionError, match="BOHB is a search and a scheduler"):
+        tb.run(
+            bowl,
+            {"x": tb.uniform(0, 1), "y": 0.5},
+            metric="loss",
+            mode="min",
+            scheduler="bohb",
+            storage_path=storage,
+        )
 
 
 def test_a_search_that_needs_a_missing_extra_names_it(monkeypatch, storage):

@@ -26,8 +26,8 @@ from tunebook.errors import OptionError, did_you_mean
 from tunebook.events import EVENTS_FILE, EventLog
 from tunebook.space import Space, is_grid
 
-SCHEDULERS = ("fifo", "asha", "hyperband", "median")
-SEARCHES = ("random", "grid", "tpe", "qmc", "cmaes", "hyperopt")
+SCHEDULERS = ("fifo", "asha", "hyperband", "median", "bohb")
+SEARCHES = ("random", "grid", "tpe", "qmc", "cmaes", "hyperopt", "bohb")
 #: Search algorithms that sample through Optuna (Ray Tune's OptunaSearch), by sampler.
 OPTUNA_SAMPLERS = {"tpe": "TPESampler", "qmc": "QMCSampler", "cmaes": "CmaEsSampler"}
 #: The package a search algorithm needs beyond tunebook's own, and the extra that installs it.
@@ -41,6 +41,7 @@ KNOBS = {
     "asha": ("max_t", "grace_period", "reduction_factor", "brackets"),
     "hyperband": ("max_t", "reduction_factor"),
     "median": ("grace_period",),
+    "bohb": ("max_t", "reduction_factor"),
 }
 #: Ray Tune's own files (its state is pickled) go here, beside the experiment folders, so that
 #: an experiment folder holds JSON only.
@@ -123,6 +124,14 @@ def _scheduler(scheduler: Any, knobs: dict[str, Any]) -> tuple[Any, str]:
             reduction_factor=given.get("reduction_factor", 4),
             brackets=int(given.get("brackets", 1)),
         ), name
+    if name == "bohb":
+        from ray.tune.schedulers import HyperBandForBOHB
+
+        return HyperBandForBOHB(
+            time_attr=time_attr,
+            max_t=given.get("max_t", 81),
+            reduction_factor=given.get("reduction_factor", 3),
+        ), name
     if name == "hyperband":
         return HyperBandScheduler(
             time_attr=time_attr,
@@ -179,6 +188,10 @@ def _search(
         from ray.tune.search.hyperopt import HyperOptSearch
 
         return HyperOptSearch(random_state_seed=seed), name
+    if name == "bohb":
+        from ray.tune.search.bohb import TuneBOHB
+
+        return TuneBOHB(seed=seed), name
     from ray.tune.search import BasicVariantGenerator
 
     # Ray ignores TuneConfig(max_concurrent_trials) for a generator: it takes the limit itself
@@ -439,6 +452,13 @@ def run(
     if isinstance(max_failures, bool) or not isinstance(max_failures, int) or max_failures < -1:
         raise OptionError(
             f"max_failures must be an integer >= 0 (-1: forever), got {max_failures!r}."
+        )
+    if search == "bohb" and scheduler == "fifo":
+        scheduler = "bohb"  # BOHB is a search and its HyperBand together
+    if (scheduler == "bohb") != (search == "bohb") and isinstance(scheduler, str):
+        raise OptionError(
+            "BOHB is a search and a scheduler that work together: pass search='bohb' (the "
+            "scheduler follows), or both search='bohb' and scheduler='bohb'."
         )
     ray_scheduler, scheduler_label = _scheduler(
         scheduler,
