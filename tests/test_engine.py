@@ -491,3 +491,35 @@ def test_asha_brackets(storage):
             brackets=1.5,
             storage_path=storage,
         )
+
+
+@pytest.mark.parametrize("search", ["random", "bohb"])
+def test_hyperband_and_bohb_halvings_are_recorded(storage, search):
+    def climb(config):
+        for step in range(1, 10):
+            tb.report(acc=config["q"] * step)
+
+    scheduler = "bohb" if search == "bohb" else "hyperband"
+    exp = tb.run(
+        climb,
+        {"q": tb.uniform(0, 1)},
+        metric="acc",
+        mode="max",
+        num_samples=9,
+        scheduler=scheduler,
+        search=search,
+        max_t=9,
+        reduction_factor=3,
+        seed=4,
+        storage_path=storage,
+        wait=True,
+    )
+    trials, decisions = exp.results.trials, exp.results.decisions
+    assert len(decisions) > 0
+    stopped = set(decisions.loc[decisions["decision"] == "stop", "trial_id"])
+    assert stopped == set(trials.loc[trials["status"] == "pruned", "trial_id"])
+    for _, row in decisions.iterrows():  # kept trials are at or above the cut-off
+        if row["decision"] == "continue":
+            assert row["value"] >= row["cutoff"]
+        else:
+            assert row["value"] <= row["cutoff"]

@@ -118,6 +118,7 @@ class Recorder(Callback):
         self._decided_stop: dict[str, dict[str, Any]] = {}
         self._nodes: dict[str, str] = {}
         self._output_seen: dict[str, int] = {}
+        self._cut: set[str] = set()  # trials a scheduler's recorded decision stopped
 
     def __getstate__(self) -> dict[str, Any]:
         return {"_control": self._control}
@@ -164,8 +165,21 @@ class Recorder(Callback):
 
     def decision(self, **fields: Any) -> None:
         """A scheduler's rung decision (``tunebook.engine._schedulers``), as an event."""
-        if self._log is not None:
-            self._log.append("decision", **fields)
+        trial_id = str(fields.get("trial_id"))
+        if fields.get("decision") == "stop":
+            self._cut.add(trial_id)
+        if self._log is None:
+            return
+        self._log.append("decision", **fields)
+        if fields.get("decision") == "stop" and trial_id in self._ended:
+            # HyperBand decides when the whole rung is in: a trial that already paused out
+            # and ended there was cut by this decision, not finished
+            self._log.append(
+                "trial_ended",
+                trial_id=trial_id,
+                status="pruned",
+                reason=f"stopped by the scheduler at rung {fields.get('rung')}",
+            )
 
     def on_trial_complete(
         self, iteration: int, trials: list[RayTrial], trial: RayTrial, **info: Any
@@ -219,6 +233,8 @@ class Recorder(Callback):
     def _status(self, trial_id: str) -> str:
         if self._control.was_stopped(trial_id):
             return "stopped"
+        if trial_id in self._cut:
+            return "pruned"  # a recorded rung decision stopped it (also a paused trial)
         last = self._decided_stop.get(trial_id)
         if last is None or self._control.met_criteria(trial_id):
             return "terminated"  # the trial function returned, or met the stop criteria

@@ -1,9 +1,13 @@
 """Early-stopping schedulers whose decisions become events.
 
-A thin subclass of Ray's ASHA that, after Ray decides, reads which rung the result was
-recorded at and the rung's cut-off at that moment (computed by Ray's own ``_Bracket.cutoff``
-over the other trials at the rung, as Ray did), and sends it to a sink: Ray's algorithm runs
-unchanged. Tested against Ray 2.60's private ``_trial_info``, ``_brackets`` and ``_rungs``.
+Thin subclasses of Ray's schedulers; Ray's algorithms run unchanged:
+- ASHA: after Ray decides, read which rung the result was recorded at and the rung's cut-off
+  at that moment (Ray's own ``_Bracket.cutoff`` over the other trials at the rung, as Ray
+  computed it).
+- HyperBand and BOHB's HyperBand: when Ray halves a bracket, rank its trials as Ray does and
+  report the kept and the stopped ones.
+Tested against Ray 2.60's private ``_trial_info``, ``_brackets``, ``_rungs``,
+``_hyperbands``, ``_live_trials``, ``_halves``, ``_n`` and ``_cumul_r``.
 """
 
 from __future__ import annotations
@@ -11,7 +15,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ray.tune.schedulers import AsyncHyperBandScheduler, TrialScheduler
+from ray.tune.schedulers import (
+    AsyncHyperBandScheduler,
+    HyperBandForBOHB,
+    HyperBandScheduler,
+    TrialScheduler,
+)
 
 Sink = Callable[..., Any]
 
@@ -52,11 +61,63 @@ class RecordedASHA(AsyncHyperBandScheduler):
         return action
 
 
+class _RecordsHalving:
+    """For HyperBand and BOHB's HyperBand: when a bracket is halved, report each of its trials
+    as kept ("continue") or stopped, the cut-off being the worst value kept."""
+
+    _sink: Sink | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state.pop("_sink", None)
+        return state
+
+    def _process_bracket(self, tune_controller: Any, bracket: Any) -> str:
+        halves, live = bracket._halves, dict(bracket._live_trials)
+        milestone = bracket._cumul_r  # the iterations the trials reached: the rung
+        action: str = super()._process_bracket(tune_controller, bracket)  # type: ignore[misc]
+        if self._sink is None or bracket._halves == halves or not live:
+            return action
+        metric, sign = self._metric, float(self._metric_op or 1)  # type: ignore[attr-defined]
+        ranked = sorted(live, key=lambda trial: sign * live[trial][metric])  # as Ray ranks
+        kept = ranked[-bracket._n :] if bracket._n else []
+        cutoff = float(live[kept[0]][metric]) if kept else None
+        brackets = [b for band in self._hyperbands for b in band]  # type: ignore[attr-defined]
+        index = next((i for i, b in enumerate(brackets) if b is bracket), 0)
+        for trial in ranked:
+            self._sink(
+                trial_id=trial.trial_id,
+                bracket=index,
+                rung=milestone,
+                value=float(live[trial][metric]),
+                cutoff=cutoff,
+                decision="continue" if trial in kept else "stop",
+            )
+        return action
+
+
+class RecordedHyperBand(_RecordsHalving, HyperBandScheduler):
+    """``HyperBandScheduler`` that reports every halving decision to ``_sink``."""
+
+
+class RecordedBOHB(_RecordsHalving, HyperBandForBOHB):
+    """``HyperBandForBOHB`` that reports every halving decision to ``_sink``."""
+
+
+RECORDED = {
+    AsyncHyperBandScheduler: RecordedASHA,
+    HyperBandScheduler: RecordedHyperBand,
+    HyperBandForBOHB: RecordedBOHB,
+}
+
+
 def recording(scheduler: Any, sink: Sink) -> Any:
     """Make ``scheduler`` report its rung decisions to ``sink`` when tunebook knows how
-    (ASHA: the object becomes a :class:`RecordedASHA`, same state, same algorithm)."""
-    if type(scheduler) is AsyncHyperBandScheduler:
-        scheduler.__class__ = RecordedASHA
-    if isinstance(scheduler, RecordedASHA):
+    (ASHA, HyperBand, BOHB's HyperBand): the object becomes the matching recorded subclass,
+    same state, same algorithm."""
+    recorded = RECORDED.get(type(scheduler))
+    if recorded is not None:
+        scheduler.__class__ = recorded
+    if isinstance(scheduler, RecordedASHA | _RecordsHalving):
         scheduler._sink = sink
     return scheduler
