@@ -392,7 +392,9 @@ def bowl(config):
         tb.report(loss=(config["x"] - 0.3) ** 2 + (config["y"] - 0.7) ** 2 + 1 / step)
 
 
-@pytest.mark.parametrize("search", ["random", "tpe", "qmc", "cmaes", "hyperopt", "bohb"])
+@pytest.mark.parametrize(
+    "search", ["random", "tpe", "qmc", "cmaes", "hyperopt", "bohb", "bayesopt"]
+)
 def test_every_search_name_runs_to_the_end(storage, search):
     exp = tb.run(
         bowl,
@@ -523,3 +525,31 @@ def test_hyperband_and_bohb_halvings_are_recorded(storage, search):
             assert row["value"] >= row["cutoff"]
         else:
             assert row["value"] <= row["cutoff"]
+
+
+def test_bayesopt_searches_numbers_only_and_finds_the_bowl(storage):
+    exp = tb.run(
+        bowl,
+        {"x": tb.uniform(0, 1), "y": tb.loguniform(0.1, 1.0)},
+        metric="loss",
+        mode="min",
+        num_samples=12,
+        search="bayesopt",
+        seed=0,
+        max_concurrent_trials=1,
+        storage_path=storage,
+        wait=True,
+    )
+    trials = exp.results.trials
+    assert trials["config/y"].between(0.1, 1.0).all()
+    best = exp.results.best().config
+    assert abs(best["x"] - 0.3) < 0.2 and abs(best["y"] - 0.7) < 0.2
+    with pytest.raises(OptionError, match="search='bayesopt' searches numeric ranges"):
+        tb.run(
+            bowl,
+            {"x": tb.choice([1, 2]), "y": 0.5},
+            metric="loss",
+            mode="min",
+            search="bayesopt",
+            storage_path=storage,
+        )

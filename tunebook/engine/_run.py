@@ -27,7 +27,7 @@ from tunebook.events import EVENTS_FILE, EventLog
 from tunebook.space import Space, is_grid
 
 SCHEDULERS = ("fifo", "asha", "hyperband", "median", "bohb")
-SEARCHES = ("random", "grid", "tpe", "qmc", "cmaes", "hyperopt", "bohb")
+SEARCHES = ("random", "grid", "tpe", "qmc", "cmaes", "hyperopt", "bohb", "bayesopt")
 #: Search algorithms that sample through Optuna (Ray Tune's OptunaSearch), by sampler.
 OPTUNA_SAMPLERS = {"tpe": "TPESampler", "qmc": "QMCSampler", "cmaes": "CmaEsSampler"}
 #: The package a search algorithm needs beyond tunebook's own, and the extra that installs it.
@@ -192,6 +192,10 @@ def _search(
         from ray.tune.search.bohb import TuneBOHB
 
         return TuneBOHB(seed=seed), name
+    if name == "bayesopt":
+        from tunebook.engine._bayesopt import BayesOptSearcher
+
+        return BayesOptSearcher(space, seed), name
     from ray.tune.search import BasicVariantGenerator
 
     # Ray ignores TuneConfig(max_concurrent_trials) for a generator: it takes the limit itself
@@ -380,8 +384,9 @@ def run(
         scheduler: ``"fifo"``, ``"asha"``, ``"hyperband"``, ``"median"``, or a Ray Tune
             ``TrialScheduler``.
         search: ``"random"``, ``"grid"``, ``"tpe"``, ``"qmc"``, ``"cmaes"`` (Optuna's
-            samplers), ``"hyperopt"``, or a Ray Tune ``Searcher``. ``cmaes`` and ``hyperopt``
-            need an extra: ``pip install 'tunebook[cmaes]'`` / ``'tunebook[hyperopt]'``.
+            samplers), ``"hyperopt"``, ``"bohb"``, ``"bayesopt"`` (a Gaussian process, through
+            bayesian-optimization 3.x), or a Ray Tune ``Searcher``. All but random, grid, tpe
+            and qmc need an extra: ``pip install 'tunebook[NAME]'``.
         resources_per_trial: e.g. ``{"cpu": 2, "gpu": 0.5}``; default one CPU.
         time_budget_s: stop the whole experiment after this many seconds.
         name: the experiment's name and folder (default: objective name and time).
