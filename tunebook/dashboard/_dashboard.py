@@ -89,6 +89,7 @@ class Dashboard:
         self._starts: dict[str, list[int]] = {}  # trial -> where each trace starts in the series
         self._sent: dict[str, int] = {}  # trial -> points already sent
         self._styled: dict[str, tuple[str, bool]] = {}
+        self._drawn_best: str | None = None  # the trial drawn thick now
         self._free: list[int] = []
         self._thread: threading.Thread | None = None
         self.refreshes = 0
@@ -232,8 +233,8 @@ class Dashboard:
         best = self._state.best[0] if self._state.best and metric == self._state.metric else None
         plan: list[tuple[str, list[int], list[float]]] = []
         # what changed, and the trials whose "best" mark moves (their style changes)
-        marked = {t for t, (_, was_best) in self._styled.items() if was_best}
-        for trial_id in changed | marked | ({best} if best else set()):
+        moved = {t for t in (self._drawn_best, best) if t is not None}
+        for trial_id in changed | moved:
             trial = self._state.trials.get(trial_id)
             if trial is None:
                 continue
@@ -293,6 +294,10 @@ class Dashboard:
                 trace.line = line
         self._sent[trial_id] = len(x)
         self._styled[trial_id] = style
+        if style[1]:
+            self._drawn_best = trial_id
+        elif self._drawn_best == trial_id:
+            self._drawn_best = None
 
     def _update_header(self) -> None:
         state = self._state
@@ -402,6 +407,7 @@ class Dashboard:
                     self.curves.data[index].x, self.curves.data[index].y = [], []
             self._free = sorted(self._free + used)
             self._traces, self._starts, self._sent, self._styled = {}, {}, {}, {}
+            self._drawn_best = None
             self._update_curves(set(self._state.trials))
 
     def _on_sort(self, change: dict[str, Any]) -> None:
