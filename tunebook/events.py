@@ -277,6 +277,11 @@ def flat_config(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 
 def is_number(value: Any) -> bool:
     """Whether ``value`` is a real number that can be ranked (not bool, not NaN)."""
+    kind = type(value)  # the common cases first: this runs once per reported value
+    if kind is float:
+        return value == value  # NaN is the one float unequal to itself
+    if kind is int:
+        return True
     return (
         isinstance(value, int | float)
         and not isinstance(value, bool)

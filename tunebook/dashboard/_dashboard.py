@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, cast
 import ipywidgets as widgets
 import numpy as np
 import plotly.graph_objects as go
+from plotly.basedatatypes import Undefined
 
 from tunebook.dashboard._throttle import Throttle
 from tunebook.events import EventLog
@@ -219,8 +220,9 @@ class Dashboard:
     def _take_traces(self, count: int) -> list[int]:
         while len(self._free) < count:
             start = len(self.curves.data)
+            # dicts, not go.Scatter objects: plotly would build each trace twice
             self.curves.add_traces(
-                [go.Scatter(x=[], y=[], mode="lines", showlegend=False) for _ in range(POOL)]
+                [{"type": "scatter", "mode": "lines", "showlegend": False}] * POOL
             )
             self._free.extend(range(start, start + POOL))
         taken, self._free = self._free[:count], self._free[count:]
@@ -251,16 +253,33 @@ class Dashboard:
             max(0, _traces_for(len(x)) - len(self._traces.get(trial_id, [])))
             for trial_id, x, _ in plan
         )
-        new_traces = self._take_traces(needed) if needed else []
-        with self.curves.batch_update():
-            self.curves.layout.yaxis.title.text = metric
-            self.curves.layout.title.text = f"{metric} by iteration"
-            for trial_id, x, y in plan:
-                self._draw_trial(trial_id, x, y, best, new_traces)
+        pool = self._take_traces(needed) if needed else []
+        edits: dict[int, dict[str, Any]] = {}
+        for trial_id, x, y in plan:
+            self._plan_trial(trial_id, x, y, best, pool, edits)
+        # One restyle for every trace touched, values per trace (Undefined: leave as is).
+        # plotly_update, unlike setting trace properties, skips plotly's per-value checks,
+        # which cost most of a refresh at a thousand trials; the values here are ours.
+        indexes = list(edits)
+        keys = {key for edit in edits.values() for key in edit}
+        self.curves.plotly_update(
+            restyle_data={
+                key: [edits[index].get(key, Undefined) for index in indexes] for key in keys
+            },
+            relayout_data={"yaxis.title.text": metric, "title.text": f"{metric} by iteration"},
+            trace_indexes=indexes,
+        )
 
-    def _draw_trial(
-        self, trial_id: str, x: list[int], y: list[float], best: str | None, pool: list[int]
+    def _plan_trial(
+        self,
+        trial_id: str,
+        x: list[int],
+        y: list[float],
+        best: str | None,
+        pool: list[int],
+        edits: dict[int, dict[str, Any]],
     ) -> None:
+        """Add to ``edits`` (trace index -> new values) what drawing ``trial_id`` changes."""
         trial = self._state.trials[trial_id]
         traces = self._traces.setdefault(trial_id, [])
         starts = self._starts.setdefault(trial_id, [])
@@ -278,20 +297,22 @@ class Dashboard:
         restyle = self._styled.get(trial_id) != style
         line = curve_style(*style)
         for index, start in zip(traces, starts, strict=True):
-            trace = self.curves.data[index]
+            edit: dict[str, Any] = {}
             end = start + CHUNK + 1
             if len(x) > sent and end > sent and start < len(x):  # this trace gained points
                 if index in fresh:
-                    trace.name = trial_id
-                    trace.hovertemplate = (
+                    edit["name"] = trial_id
+                    edit["hovertemplate"] = (
                         f"{trial_id}<br>iteration %{{x}}<br>{self._metric} %{{y:.4g}}"
                         "<extra></extra>"
                     )
-                # numpy arrays: plotly skips its per-element checks and sends binary buffers
-                trace.x = np.asarray(x[start:end], dtype=np.int64)
-                trace.y = np.asarray(y[start:end], dtype=np.float64)
+                # numpy arrays go as binary buffers (int64 would go as a JSON list)
+                edit["x"] = np.asarray(x[start:end], dtype=np.int32)
+                edit["y"] = np.asarray(y[start:end], dtype=np.float64)
             if restyle or index in fresh:
-                trace.line = line
+                edit["line"] = line
+            if edit:
+                edits[index] = edit
         self._sent[trial_id] = len(x)
         self._styled[trial_id] = style
         if style[1]:

@@ -83,49 +83,56 @@ class RunState:
     def add(self, events: Iterable[dict[str, Any]]) -> set[str]:
         """Take new events; return the ids of the trials whose data or status changed."""
         changed: set[str] = set()
+        trials, metric = self.trials, self.metric
         for event in events:
             self.events += 1
             kind = event["event"]
-            self.now = max(self.now, float(event.get("time") or 0.0))
-            if kind == "experiment_started":
-                self.name = event.get("name")
-                self.metric = event.get("metric")
-                self.mode = event.get("mode") or "max"
-                self.total = event.get("total_trials")
-                self.log_scale = _log_parameters(event.get("space") or {})
-                self.started = float(event["time"])
-            elif kind == "trial_started":
-                trial_id = event["trial_id"]
-                if trial_id in self.trials:
-                    self.trials[trial_id].status = "running"
-                else:
-                    self.trials[trial_id] = TrialState(trial_id, event.get("config") or {})
-                changed.add(trial_id)
-            elif kind == "result":
-                trial = self.trials.get(event.get("trial_id", ""))
+            now = event.get("time")
+            if now and now > self.now:
+                self.now = float(now)
+            if kind == "result":  # nearly every event: its branch first, and lean
+                trial = trials.get(event.get("trial_id", ""))
                 if trial is None:
                     continue
                 n = len(trial.iterations)
                 trial.iterations.append(int(event.get("iteration") or n + 1))
                 metrics = event.get("metrics") or {}
                 trial.last.update(metrics)
+                values = trial.values
+                appended = 0
                 for name, value in metrics.items():
                     if not is_number(value):
                         continue
-                    column = trial.values.get(name)
+                    column = values.get(name)
                     if column is None:
-                        column = trial.values[name] = [None] * n
+                        column = values[name] = [None] * n
                         if name not in self.metrics:
                             self.metrics.append(name)
                     column.append(value)
-                    if name == self.metric and (
+                    appended += 1
+                    if name == metric and (
                         self.best is None or self._better(float(value), self.best[1])
                     ):
                         self.best = (trial.trial_id, float(value))
-                for column in trial.values.values():
-                    if len(column) == n:
-                        column.append(None)
+                if appended < len(values):  # a metric this report left out: no value
+                    for column in values.values():
+                        if len(column) == n:
+                            column.append(None)
                 changed.add(trial.trial_id)
+            elif kind == "experiment_started":
+                self.name = event.get("name")
+                self.metric = metric = event.get("metric")
+                self.mode = event.get("mode") or "max"
+                self.total = event.get("total_trials")
+                self.log_scale = _log_parameters(event.get("space") or {})
+                self.started = float(event["time"])
+            elif kind == "trial_started":
+                trial_id = event["trial_id"]
+                if trial_id in trials:
+                    trials[trial_id].status = "running"
+                else:
+                    trials[trial_id] = TrialState(trial_id, event.get("config") or {})
+                changed.add(trial_id)
             elif kind == "trial_ended":
                 trial = self.trials.get(event.get("trial_id", ""))
                 if trial is not None:
