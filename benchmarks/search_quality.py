@@ -8,7 +8,7 @@
 
 Seeded, several seeds, one local Ray. Usage:
 
-    python benchmarks/search_quality.py [--seeds 3] [--trials 27] [--budget 30]
+    python benchmarks/search_quality.py [--seeds 5] [--trials 27] [--budget 50]
 """
 
 from __future__ import annotations
@@ -147,10 +147,12 @@ def model_based(seeds: int, budget: int, searches: list[str]) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--trials", type=int, default=27, help="configs in (a)")
-    parser.add_argument("--budget", type=int, default=30, help="trials per search in (b)")
-    parser.add_argument("--searches", default="random,tpe,qmc,cmaes,hyperopt")
+    parser.add_argument("--budget", type=int, default=50, help="trials per search in (b)")
+    parser.add_argument(
+        "--searches", default="random,tpe,gp,bayesopt,hyperopt,bohb,cmaes,qmc", help="by name"
+    )
     args = parser.parse_args()
     tb.engine.ensure_ray()
     print(

@@ -393,7 +393,7 @@ def bowl(config):
 
 
 @pytest.mark.parametrize(
-    "search", ["random", "tpe", "qmc", "cmaes", "hyperopt", "bohb", "bayesopt"]
+    "search", ["random", "tpe", "gp", "qmc", "cmaes", "hyperopt", "bohb", "bayesopt"]
 )
 def test_every_search_name_runs_to_the_end(storage, search):
     exp = tb.run(
@@ -553,3 +553,26 @@ def test_bayesopt_searches_numbers_only_and_finds_the_bowl(storage):
             search="bayesopt",
             storage_path=storage,
         )
+
+
+def test_gp_models_after_its_random_start(storage):
+    """Optuna's GPSampler samples its first 10 trials at random, then fits a Gaussian process
+    (torch) to choose each next one: 14 trials run the fitted part too."""
+    exp = tb.run(
+        bowl,
+        {"x": tb.uniform(0, 1), "y": tb.loguniform(0.1, 1.0), "kind": tb.choice(["a", "b"])},
+        metric="loss",
+        mode="min",
+        num_samples=14,
+        search="gp",
+        seed=0,
+        max_concurrent_trials=1,
+        storage_path=storage,
+        wait=True,
+    )
+    trials = exp.results.trials
+    assert exp.status == "completed" and len(trials) == 14
+    assert trials["config/y"].between(0.1, 1.0).all()
+    assert set(trials["config/kind"]) <= {"a", "b"}
+    best = exp.results.best().config
+    assert abs(best["x"] - 0.3) < 0.25 and abs(best["y"] - 0.7) < 0.25

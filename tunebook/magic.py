@@ -105,7 +105,7 @@ class TuneMagic(Magics):
     @argument("--grace", type=int, help="early stopping: iterations before any stop")
     @argument("--reduction-factor", type=float, help="early stopping: keep 1/this per rung")
     @argument("--brackets", type=int, help="ASHA: number of brackets (default 1)")
-    @argument("--search", help="random, grid, tpe, qmc, cmaes, hyperopt, bohb or bayesopt")
+    @argument("--search", help="random, grid, tpe, gp, qmc, cmaes, hyperopt, bohb or bayesopt")
     @argument("--resources", help='per trial, e.g. "cpu=1,gpu=0.5"')
     @argument("--time-budget", type=float, help="stop the experiment after this many seconds")
     @argument("--seed", type=int, help="seed of the search")

@@ -27,11 +27,17 @@ from tunebook.events import EVENTS_FILE, EventLog
 from tunebook.space import Space, is_grid
 
 SCHEDULERS = ("fifo", "asha", "hyperband", "median", "bohb")
-SEARCHES = ("random", "grid", "tpe", "qmc", "cmaes", "hyperopt", "bohb", "bayesopt")
+SEARCHES = ("random", "grid", "tpe", "gp", "qmc", "cmaes", "hyperopt", "bohb", "bayesopt")
 #: Search algorithms that sample through Optuna (Ray Tune's OptunaSearch), by sampler.
-OPTUNA_SAMPLERS = {"tpe": "TPESampler", "qmc": "QMCSampler", "cmaes": "CmaEsSampler"}
+OPTUNA_SAMPLERS = {
+    "tpe": "TPESampler",
+    "gp": "GPSampler",
+    "qmc": "QMCSampler",
+    "cmaes": "CmaEsSampler",
+}
 #: The package a search algorithm needs beyond tunebook's own, and the extra that installs it.
 SEARCH_EXTRAS = {
+    "gp": ("torch", "tunebook[gp]"),
     "cmaes": ("cmaes", "tunebook[cmaes]"),
     "hyperopt": ("hyperopt", "tunebook[hyperopt]"),
 }
@@ -180,7 +186,7 @@ def _search(
         from ray.tune.search.optuna import OptunaSearch
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
-        with warnings.catch_warnings():  # "QMCSampler is experimental": tunebook tests it
+        with warnings.catch_warnings():  # "... is experimental": tunebook tests them
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             sampler = getattr(optuna.samplers, OPTUNA_SAMPLERS[name])(seed=seed)
         return OptunaSearch(sampler=sampler), name
@@ -383,10 +389,10 @@ def run(
         max_concurrent_trials: at most this many trials at once (default: as resources allow).
         scheduler: ``"fifo"``, ``"asha"``, ``"hyperband"``, ``"median"``, or a Ray Tune
             ``TrialScheduler``.
-        search: ``"random"``, ``"grid"``, ``"tpe"``, ``"qmc"``, ``"cmaes"`` (Optuna's
-            samplers), ``"hyperopt"``, ``"bohb"``, ``"bayesopt"`` (a Gaussian process, through
-            bayesian-optimization 3.x), or a Ray Tune ``Searcher``. All but random, grid, tpe
-            and qmc need an extra: ``pip install 'tunebook[NAME]'``.
+        search: ``"random"``, ``"grid"``, ``"tpe"``, ``"gp"``, ``"qmc"``, ``"cmaes"``
+            (Optuna's samplers), ``"hyperopt"``, ``"bohb"``, ``"bayesopt"`` (a Gaussian
+            process, through bayesian-optimization 3.x), or a Ray Tune ``Searcher``. All but
+            random, grid, tpe and qmc need an extra: ``pip install 'tunebook[NAME]'``.
         resources_per_trial: e.g. ``{"cpu": 2, "gpu": 0.5}``; default one CPU.
         time_budget_s: stop the whole experiment after this many seconds.
         name: the experiment's name and folder (default: objective name and time).
