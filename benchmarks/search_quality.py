@@ -66,6 +66,21 @@ def hartmann6(config: dict) -> dict:
     return {"value": float(-np.sum(HARTMANN_ALPHA * np.exp(-inner)))}  # minimum -3.32237
 
 
+def checked(results: tb.Results, trials: int) -> tb.Results:
+    """A run's results, or an error if it did not run every trial to its end: a figure from a
+    broken run (another Ray on the machine, a crash) must not reach the table."""
+    statuses = set(results.trials["status"])
+    if results.status != "completed" or len(results.trials) != trials or statuses - {
+        "terminated",
+        "pruned",
+    }:
+        raise SystemExit(
+            f"run {results.name} did not complete ({results.status}, "
+            f"{len(results.trials)}/{trials} trials, {sorted(statuses)}): no table."
+        )
+    return results
+
+
 def early_stopping(seeds: int, trials: int) -> list[str]:
     rows = [
         "| seed | best final, random (full budget) | best final, ASHA | reached | "
@@ -86,6 +101,7 @@ def early_stopping(seeds: int, trials: int) -> list[str]:
                 storage_path=storage,
                 wait=True,
             ).results
+            full = checked(full, trials)
             asha = tb.run(
                 curve,
                 space,
@@ -100,6 +116,7 @@ def early_stopping(seeds: int, trials: int) -> list[str]:
                 storage_path=storage,
                 wait=True,
             ).results
+            asha = checked(asha, trials)
         finals = full.history[full.history["iteration"] == MAX_T]["acc"]
         asha_finals = asha.history[asha.history["iteration"] == MAX_T]["acc"]
         best_full, best_asha = finals.max(), asha_finals.max()
@@ -139,6 +156,7 @@ def model_based(seeds: int, budget: int, searches: list[str]) -> list[str]:
                         storage_path=storage,
                         wait=True,
                     ).results
+                    results = checked(results, budget)
                 bests.append(results.best().metrics["value"])
             medians.append(statistics.median(bests))
         rows.append(f"| {label} | " + " | ".join(f"{m:.3f}" for m in medians) + " |")

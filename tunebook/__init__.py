@@ -55,6 +55,7 @@ _LAZY = {
     # the engine (Ray)
     "run": "tunebook.engine",
     "report": "tunebook.engine",
+    "restore": "tunebook.engine",
     "Experiment": "tunebook.engine",
     # on top: a plain Ray Tune Tuner, recorded and shown
     "watch": "tunebook.watch",
@@ -100,6 +101,7 @@ __all__ = [
     "randint",
     "randn",
     "report",
+    "restore",
     "run",
     "uniform",
     "watch",
@@ -131,7 +133,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:
     from tunebook.dashboard import Dashboard
-    from tunebook.engine import Experiment, report, run
+    from tunebook.engine import Experiment, report, restore, run
     from tunebook.events import EventLog
     from tunebook.results import Results, Trial, load
     from tunebook.space import (

@@ -279,7 +279,7 @@ def parse_cell(
     reads = [
         name
         for name in names.read
-        if name not in local and name != "report" and not hasattr(builtins, name)
+        if name not in local and name not in ("report", "restore") and not hasattr(builtins, name)
     ]
     for statement in statements:
         ast.increment_lineno(statement, offset)
@@ -349,12 +349,13 @@ def capture(cell: TrialCell, namespace: Mapping[str, Any]) -> Captured:
 def trial_function(cell: TrialCell, captured: Captured) -> Callable[..., Any]:
     """Compile the cell into ``f(config, *, LARGE=None...)``: the objective ``tb.run`` takes
     (the large objects come as keyword arguments, from Ray's object store)."""
-    from tunebook.engine import report
+    from tunebook.engine import report, restore
 
     scope: dict[str, Any] = {
         "__name__": "__tunebook_cell__",  # not importable: the function is pickled by value
         "__builtins__": builtins,
         "report": report,
+        "restore": restore,
         **captured.small,
     }
     code = compile(cell.function_ast(list(captured.large)), "<%%tune cell>", "exec")

@@ -46,6 +46,7 @@ KINDS = (
     "trial_started",
     "result",
     "decision",
+    "exploit",
     "trial_retried",
     "trial_output",
     "trial_ended",

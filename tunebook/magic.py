@@ -100,11 +100,14 @@ class TuneMagic(Magics):
     @argument("--metric", help="the metric to optimise, as the trial reports it")
     @argument("--mode", choices=["max", "min"], help="max or min")
     @argument("-c", "--concurrency", type=int, help="at most this many trials at once")
-    @argument("--scheduler", help="fifo, asha, hyperband, median or bohb")
+    @argument("--scheduler", help="fifo, asha, hyperband, median, bohb, pbt or pb2")
     @argument("--max-t", type=int, help="early stopping: most iterations a trial runs")
     @argument("--grace", type=int, help="early stopping: iterations before any stop")
     @argument("--reduction-factor", type=float, help="early stopping: keep 1/this per rung")
     @argument("--brackets", type=int, help="ASHA: number of brackets (default 1)")
+    @argument("--interval", type=int, help="PBT/PB2: iterations between exploits (default 5)")
+    @argument("--quantile", type=float, help="PBT/PB2: share that clones the top (0.25)")
+    @argument("--keep-checkpoints", type=int, help="checkpoints kept per trial (default all)")
     @argument("--search", help="random, grid, tpe, gp, qmc, cmaes, hyperopt, bohb or bayesopt")
     @argument("--resources", help='per trial, e.g. "cpu=1,gpu=0.5"')
     @argument("--time-budget", type=float, help="stop the experiment after this many seconds")
@@ -192,6 +195,9 @@ class TuneMagic(Magics):
             "grace_period": args.grace,
             "reduction_factor": args.reduction_factor,
             "brackets": args.brackets,
+            "perturbation_interval": args.interval,
+            "quantile_fraction": args.quantile,
+            "keep_checkpoints": args.keep_checkpoints,
             "resources_per_trial": parse_resources(args.resources) if args.resources else None,
             "time_budget_s": args.time_budget or self.time_budget,
             "seed": args.seed,

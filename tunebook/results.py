@@ -229,7 +229,32 @@ class Results:
                 record.status = event.get("status", "terminated")
                 record.error = event.get("error")
                 record.ended = event["time"]
+        for _, exploit in self._effective_exploits:  # a PBT member's config is its last one
+            record = records.get(exploit["recipient"])
+            if record is not None:
+                record.config = exploit.get("new_config") or record.config
         return records
+
+    @cached_property
+    def _effective_exploits(self) -> list[tuple[int, dict[str, Any]]]:
+        """(position in the log, event) of the PBT exploits whose new config trained: the
+        member started again after it and reported. (Ray also exploits at a member's last
+        step; that config never runs.) Ray's scheduler logs an exploit before the report
+        that caused it, so what counts is a restart."""
+        events = self._log.events()
+        pending: dict[str, tuple[int, dict[str, Any]]] = {}  # member -> exploit not yet run
+        restarted: dict[str, tuple[int, dict[str, Any]]] = {}
+        effective: list[tuple[int, dict[str, Any]]] = []
+        for index, event in enumerate(events):
+            kind = event["event"]
+            if kind == "exploit":
+                pending[event["recipient"]] = (index, event)
+                restarted.pop(event["recipient"], None)
+            elif kind == "trial_started" and event.get("trial_id") in pending:
+                restarted[event["trial_id"]] = pending.pop(event["trial_id"])
+            elif kind == "result" and event.get("trial_id") in restarted:
+                effective.append(restarted.pop(event["trial_id"]))
+        return sorted(effective, key=lambda pair: pair[0])
 
     def _start_time(self) -> float:
         events = self._log.events()
@@ -355,6 +380,98 @@ class Results:
             if e["event"] == "decision"
         ]
         return pd.DataFrame(rows, columns=columns)
+
+    @cached_property
+    def lineage(self) -> pd.DataFrame:
+        """Every exploit of Population Based Training (PBT, PB2), in order: ``time`` (s since
+        the start), ``step`` (the recipient's iteration when it was cut), ``recipient``,
+        ``donor``, ``donor_step`` (the iteration of the donor's checkpoint, where the
+        recipient goes on from), ``recipient_score`` and ``donor_score`` (the metric at the
+        exploit), ``old_config`` (the recipient's), ``donor_config``, ``new_config`` (the
+        donor's, explored),
+        ``operations`` (how each parameter was explored: ``* 1.2``, ``resample``, ...) and
+        ``trained`` (False for an exploit at a member's last step: that config never ran)."""
+        columns = [
+            "time",
+            "step",
+            "recipient",
+            "donor",
+            "donor_step",
+            "recipient_score",
+            "donor_score",
+            "old_config",
+            "donor_config",
+            "new_config",
+            "operations",
+            "trained",
+        ]
+        start = self._start_time()
+        trained = {index for index, _ in self._effective_exploits}
+        rows = [
+            {
+                **{k: e.get(k) for k in columns[1:-1]},
+                "time": e["time"] - start,
+                "trained": index in trained,
+            }
+            for index, e in enumerate(self._log.events())
+            if e["event"] == "exploit"
+        ]
+        return pd.DataFrame(rows, columns=columns)
+
+    def schedule(self, trial_id: str) -> pd.DataFrame:
+        """The hyperparameter schedule that produced ``trial_id``'s final model under PBT.
+
+        One row per segment, oldest first: iterations ``start`` (exclusive) to ``end``
+        (inclusive) were trained by member ``trained_by`` with the config in the ``config/``
+        columns. Walking back from the member's last segment, each exploit hands over to the
+        donor's own segments up to the donor's checkpoint. A member never exploited has one
+        segment. (The rows are what Ray's ``PopulationBasedTrainingReplay`` replays: the
+        first config, then a new config from each segment's ``start`` on.)
+
+        Raises:
+            OptionError: an unknown trial id.
+        """
+        records = self._records
+        if trial_id not in records:
+            known = list(records)
+            raise OptionError(
+                f"no trial {trial_id!r} in this experiment.{did_you_mean(trial_id, known)}"
+            )
+        events = self._log.events()
+        exploits = self._effective_exploits
+        segments: list[tuple[int, int, str, dict[str, Any]]] = []
+        member, before = trial_id, len(events)
+        reports = records[trial_id].reports
+        end = int(reports[-1].get("iteration") or len(reports)) if reports else 0
+        while True:
+            last = next(
+                (
+                    (index, e)
+                    for index, e in reversed(exploits)
+                    if e["recipient"] == member and index < before
+                ),
+                None,
+            )
+            if last is None:
+                first = next(
+                    e for e in events if e["event"] == "trial_started" and e["trial_id"] == member
+                )
+                segments.append((0, end, member, first.get("config") or {}))
+                break
+            index, exploit = last
+            start = int(exploit.get("donor_step") or 0)
+            segments.append((start, end, member, exploit.get("new_config") or {}))
+            member, end, before = str(exploit["donor"]), start, index
+        rows = [
+            {
+                "start": start,
+                "end": end,
+                "trained_by": who,
+                **{f"config/{k}": v for k, v in flat_config(config).items()},
+            }
+            for start, end, who, config in reversed(segments)
+        ]
+        return pd.DataFrame(rows)
 
     def get_dataframe(
         self, filter_metric: str | None = None, filter_mode: str | None = None

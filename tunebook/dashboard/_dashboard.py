@@ -27,6 +27,8 @@ from tunebook.figures import (
     RunState,
     curve_style,
     curves_layout,
+    lineage_figure,
+    lineage_info,
     parallel_figure,
     parallel_info,
     rungs_figure,
@@ -151,14 +153,17 @@ class Dashboard:
         )
         self.rungs = go.FigureWidget(rungs_figure(rungs_info(RunState())))
         self._rungs_drawn = 0
+        self.lineage = go.FigureWidget(lineage_figure(lineage_info(RunState())))
+        self._lineage_drawn = (0, 0)  # (exploits, events) drawn
         self.tabs = widgets.Tab(
             children=[
                 widgets.VBox([self.metric_choice, self.curves]),
                 self.parallel,
                 trials_tab,
                 self.rungs,
+                self.lineage,
             ],
-            titles=("Learning curves", "Parallel coordinates", "Trials", "Rungs"),
+            titles=("Learning curves", "Parallel coordinates", "Trials", "Rungs", "Lineage"),
         )
         self.tabs.observe(self._guard(self._on_tab), names=["selected_index"])
         self.widget = widgets.VBox(
@@ -369,6 +374,8 @@ class Dashboard:
             self._update_parallel()
         if (everything or shown == 3) and len(state.decisions) != self._rungs_drawn:
             self._update_rungs()
+        if (everything or shown == 4) and state.exploits:
+            self._update_lineage()
         if not (everything or shown == 2):
             return
         info = table_info(state, self.sort_choice.value, limit=200)
@@ -404,6 +411,19 @@ class Dashboard:
         self.rungs.data = ()
         self.rungs.add_traces(list(figure.data))
         self._rungs_drawn = len(self._state.decisions)
+
+    def _update_lineage(self) -> None:
+        """Redrawn whole when shown (one trace per member's segment: a population is small),
+        at most once per batch of new events."""
+        drawn = (len(self._state.exploits), self._state.events)
+        if drawn == self._lineage_drawn:
+            return
+        figure = lineage_figure(lineage_info(self._state, self._metric))
+        with self.lineage.batch_update():
+            self.lineage.layout = figure.layout
+        self.lineage.data = ()
+        self.lineage.add_traces(list(figure.data))
+        self._lineage_drawn = drawn
 
     def _on_tab(self, change: dict[str, Any]) -> None:
         with self._lock:

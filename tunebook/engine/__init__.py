@@ -5,7 +5,7 @@ The engine emits events into the event log; it never draws.
 
 from tunebook.engine._cluster import ensure_ray
 from tunebook.engine._experiment import Experiment
-from tunebook.engine._report import report
+from tunebook.engine._report import report, restore
 from tunebook.engine._run import (
     KNOBS,
     SCHEDULERS,
@@ -26,5 +26,6 @@ __all__ = [
     "experiments",
     "record",
     "report",
+    "restore",
     "run",
 ]

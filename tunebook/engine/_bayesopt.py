@@ -99,4 +99,7 @@ class BayesOptSearcher(Searcher):
         if point is None or error or not result or self._metric not in result:
             return
         sign = 1.0 if self._mode == "max" else -1.0  # bayes_opt maximises
-        self._ensure().register(params=point, target=sign * float(result[self._metric]))
+        optimizer = self._ensure()
+        if optimizer.space.params_to_array(point) in optimizer.space:
+            return  # a point seen before (often a corner): bayes_opt would print about it
+        optimizer.register(params=point, target=sign * float(result[self._metric]))

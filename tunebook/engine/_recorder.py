@@ -181,6 +181,11 @@ class Recorder(Callback):
                 reason=f"stopped by the scheduler at rung {fields.get('rung')}",
             )
 
+    def exploit(self, **fields: Any) -> None:
+        """A PBT/PB2 exploit (``tunebook.engine._schedulers``), as an event."""
+        if self._log is not None:
+            self._log.append("exploit", **fields)
+
     def on_trial_complete(
         self, iteration: int, trials: list[RayTrial], trial: RayTrial, **info: Any
     ) -> None:

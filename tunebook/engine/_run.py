@@ -26,7 +26,7 @@ from tunebook.errors import OptionError, did_you_mean
 from tunebook.events import EVENTS_FILE, EventLog
 from tunebook.space import Space, is_grid
 
-SCHEDULERS = ("fifo", "asha", "hyperband", "median", "bohb")
+SCHEDULERS = ("fifo", "asha", "hyperband", "median", "bohb", "pbt", "pb2")
 SEARCHES = ("random", "grid", "tpe", "gp", "qmc", "cmaes", "hyperopt", "bohb", "bayesopt")
 #: Search algorithms that sample through Optuna (Ray Tune's OptunaSearch), by sampler.
 OPTUNA_SAMPLERS = {
@@ -48,7 +48,20 @@ KNOBS = {
     "hyperband": ("max_t", "reduction_factor"),
     "median": ("grace_period",),
     "bohb": ("max_t", "reduction_factor"),
+    "pbt": ("perturbation_interval", "quantile_fraction", "hyperparam_mutations"),
+    "pb2": ("perturbation_interval", "quantile_fraction", "hyperparam_bounds"),
 }
+#: Knobs that are numbers (the others are dicts).
+NUMERIC_KNOBS = (
+    "max_t",
+    "grace_period",
+    "reduction_factor",
+    "brackets",
+    "perturbation_interval",
+    "quantile_fraction",
+)
+#: Iterations between PBT's looks at the population, unless perturbation_interval says.
+PERTURBATION_INTERVAL = 5
 #: Ray Tune's own files (its state is pickled) go here, beside the experiment folders, so that
 #: an experiment folder holds JSON only.
 RAY_STATE_DIR = ".ray"
@@ -77,7 +90,7 @@ def _choose(kind: str, value: str, allowed: tuple[str, ...]) -> str:
     return value
 
 
-def _scheduler(scheduler: Any, knobs: dict[str, Any]) -> tuple[Any, str]:
+def _scheduler(scheduler: Any, knobs: dict[str, Any], space: Space) -> tuple[Any, str]:
     """The Ray Tune scheduler object for a name (or the object itself), and its label."""
     from ray.tune.schedulers import (
         ASHAScheduler,
@@ -106,8 +119,16 @@ def _scheduler(scheduler: Any, knobs: dict[str, Any]) -> tuple[Any, str]:
             takes = ", ".join(KNOBS[name]) or "no knobs"
             raise OptionError(f"scheduler {name!r} takes no {knob} (it takes {takes}).")
     for knob, value in given.items():
-        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        if knob not in NUMERIC_KNOBS:
+            if not isinstance(value, Mapping) or not value:
+                raise OptionError(f"{knob} must be a non-empty dict, got {value!r}.")
+        elif isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
             raise OptionError(f"{knob} must be a positive number, got {value!r}.")
+    if given.get("quantile_fraction", 0) > 0.5:
+        raise OptionError(
+            f"quantile_fraction must be at most 0.5, got {given['quantile_fraction']!r}: it is "
+            "the share of the population at the bottom that clones the same share at the top."
+        )
     if "brackets" in given and not isinstance(given["brackets"], int):
         raise OptionError(f"brackets must be a whole number, got {given['brackets']!r}.")
     if "reduction_factor" in given and given["reduction_factor"] <= 1:
@@ -130,6 +151,8 @@ def _scheduler(scheduler: Any, knobs: dict[str, Any]) -> tuple[Any, str]:
             reduction_factor=given.get("reduction_factor", 4),
             brackets=int(given.get("brackets", 1)),
         ), name
+    if name in ("pbt", "pb2"):
+        return _population(name, given, space), name
     if name == "bohb":
         from ray.tune.schedulers import HyperBandForBOHB
 
@@ -145,6 +168,42 @@ def _scheduler(scheduler: Any, knobs: dict[str, Any]) -> tuple[Any, str]:
             reduction_factor=given.get("reduction_factor", 3),
         ), name
     return MedianStoppingRule(time_attr=time_attr, grace_period=given.get("grace_period", 1)), name
+
+
+def _population(name: str, given: dict[str, Any], space: Space) -> Any:
+    """PBT or PB2 over the space's own domains (unless hyperparam_mutations/_bounds say)."""
+    from ray.tune.schedulers import PopulationBasedTraining
+
+    from tunebook.engine import _pbt
+
+    ray_space = space.to_ray()
+    common = {
+        "time_attr": "training_iteration",
+        "perturbation_interval": given.get("perturbation_interval", PERTURBATION_INTERVAL),
+        "quantile_fraction": given.get("quantile_fraction", 0.25),
+    }
+    if name == "pb2":
+        bounds = given.get("hyperparam_bounds") or _pbt.bounds(ray_space)
+        if not bounds:
+            raise OptionError(
+                "scheduler='pb2' explores numeric ranges, and the space has none: give it "
+                "uniform/loguniform/randint parameters, or hyperparam_bounds={name: [low, high]}."
+            )
+        from ray.tune.schedulers.pb2 import PB2  # imports scikit-learn
+
+        return PB2(hyperparam_bounds=bounds, **common)
+    mutations = given.get("hyperparam_mutations")
+    if mutations:  # the user's own: Ray's rules, unclipped
+        return PopulationBasedTraining(hyperparam_mutations=dict(mutations), **common)
+    mutations = _pbt.mutations(ray_space)
+    if not mutations:
+        raise OptionError(
+            "scheduler='pbt' has nothing to explore: the space has only constants. Sample "
+            "some parameters (uniform, choice, ...) or give hyperparam_mutations=."
+        )
+    return PopulationBasedTraining(
+        hyperparam_mutations=mutations, custom_explore_fn=_pbt.Clip(ray_space), **common
+    )
 
 
 def _search(
@@ -368,6 +427,11 @@ def run(
     grace_period: int | None = None,
     reduction_factor: float | None = None,
     brackets: int | None = None,
+    perturbation_interval: int | None = None,
+    quantile_fraction: float | None = None,
+    hyperparam_mutations: Mapping[str, Any] | None = None,
+    hyperparam_bounds: Mapping[str, Any] | None = None,
+    keep_checkpoints: int | None = None,
     max_failures: int = 0,
     with_parameters: Mapping[str, Any] | None = None,
 ) -> Experiment:
@@ -387,8 +451,8 @@ def run(
         mode: ``"max"`` or ``"min"``.
         num_samples: trials to sample (each grid value is tried ``num_samples`` times).
         max_concurrent_trials: at most this many trials at once (default: as resources allow).
-        scheduler: ``"fifo"``, ``"asha"``, ``"hyperband"``, ``"median"``, or a Ray Tune
-            ``TrialScheduler``.
+        scheduler: ``"fifo"``, ``"asha"``, ``"hyperband"``, ``"median"``, ``"bohb"``,
+            ``"pbt"``, ``"pb2"``, or a Ray Tune ``TrialScheduler``.
         search: ``"random"``, ``"grid"``, ``"tpe"``, ``"gp"``, ``"qmc"``, ``"cmaes"``
             (Optuna's samplers), ``"hyperopt"``, ``"bohb"``, ``"bayesopt"`` (a Gaussian
             process, through bayesian-optimization 3.x), or a Ray Tune ``Searcher``. All but
@@ -403,6 +467,15 @@ def run(
         wait: block until the experiment ends.
         max_t, grace_period, reduction_factor, brackets: the early-stopping scheduler's
             knobs (iterations; see ``KNOBS`` for which scheduler takes which).
+        perturbation_interval, quantile_fraction: PBT's and PB2's knobs: iterations between
+            looks at the population (default 5), and the share at the bottom that clones the
+            same share at the top (default 0.25).
+        hyperparam_mutations: PBT's mutations (Ray's form); default: every sampled parameter
+            of the space, numbers perturbed x1.2/x0.8 or resampled and kept within their
+            bounds, choices shifted to a neighbour or resampled.
+        hyperparam_bounds: PB2's ``{name: [low, high]}``; default: the space's numeric ranges.
+        keep_checkpoints: keep this many checkpoints per trial (``report(state=...)`` writes
+            one per report; default: all).
         max_failures: retry a failed trial this many times.
         with_parameters: large objects (data sets, arrays) the objective takes as keyword
             arguments: they go through Ray's object store once per experiment, not once per
@@ -471,6 +544,12 @@ def run(
             "BOHB is a search and a scheduler that work together: pass search='bohb' (the "
             "scheduler follows), or both search='bohb' and scheduler='bohb'."
         )
+    if keep_checkpoints is not None and (
+        isinstance(keep_checkpoints, bool)
+        or not isinstance(keep_checkpoints, int)
+        or keep_checkpoints < 1
+    ):
+        raise OptionError(f"keep_checkpoints must be an integer >= 1, got {keep_checkpoints!r}.")
     ray_scheduler, scheduler_label = _scheduler(
         scheduler,
         {
@@ -478,8 +557,18 @@ def run(
             "grace_period": grace_period,
             "reduction_factor": reduction_factor,
             "brackets": brackets,
+            "perturbation_interval": perturbation_interval,
+            "quantile_fraction": quantile_fraction,
+            "hyperparam_mutations": hyperparam_mutations,
+            "hyperparam_bounds": hyperparam_bounds,
         },
+        space,
     )
+    if scheduler_label in ("pbt", "pb2") and search not in ("random", "grid"):
+        raise OptionError(
+            f"scheduler={scheduler_label!r} explores configs itself, from its population: it "
+            f"takes no search algorithm (search={search!r}). Use search='random' (or 'grid')."
+        )
     search_alg, search_label = _search(search, space, seed, max_concurrent_trials)
     own_metric = _own_metric([ray_scheduler, search_alg], metric, mode)
     resources = _resources(resources_per_trial)
@@ -494,7 +583,7 @@ def run(
     log = EventLog(path / EVENTS_FILE)
     control = StopControl()
     recorder = Recorder(log, control, metric, ray_scheduler, time_budget_s)
-    recording(ray_scheduler, recorder.decision)
+    recording(ray_scheduler, recorder.decision, recorder.exploit)
     trainable = tune.with_parameters(objective, **shared) if shared else objective
     if resources:
         trainable = tune.with_resources(trainable, resources)
@@ -542,6 +631,7 @@ def run(
             progress_reporter=SilentReporter(),
             log_to_file=True,  # each trial's prints and warnings go to its record
             failure_config=tune.FailureConfig(max_failures=max_failures),
+            checkpoint_config=tune.CheckpointConfig(num_to_keep=keep_checkpoints),
         ),
     )
     experiment = Experiment(exp_name, path, log, control, tuner, time_budget_s)._start()
@@ -633,7 +723,7 @@ def record(
     recorder = Recorder(
         log, control, tune_config.metric, tune_config.scheduler, tune_config.time_budget_s
     )
-    recording(tune_config.scheduler, recorder.decision)
+    recording(tune_config.scheduler, recorder.decision, recorder.exploit)
     run_config.callbacks = [*(run_config.callbacks or []), recorder]
     run_config.stop = _with_control(run_config.stop, control)
     run_config.verbose = 0

@@ -14,10 +14,11 @@ from tunebook.figures._curves import (
     curves_info,
     curves_layout,
 )
+from tunebook.figures._lineage import Edge, LineageInfo, Stretch, lineage_figure, lineage_info
 from tunebook.figures._parallel import Axis, ParallelInfo, parallel_figure, parallel_info
 from tunebook.figures._report import report_html
 from tunebook.figures._rungs import Rung, RungsInfo, rungs_figure, rungs_info
-from tunebook.figures._state import RunState, TrialState
+from tunebook.figures._state import RunState, Segment, TrialState
 from tunebook.figures._table import TableInfo, table_html, table_info
 
 __all__ = [
@@ -25,16 +26,22 @@ __all__ = [
     "Axis",
     "Curve",
     "CurvesInfo",
+    "Edge",
+    "LineageInfo",
     "ParallelInfo",
     "RunState",
+    "Segment",
     "Rung",
     "RungsInfo",
+    "Stretch",
     "TableInfo",
     "TrialState",
     "curve_style",
     "curves_figure",
     "curves_info",
     "curves_layout",
+    "lineage_figure",
+    "lineage_info",
     "parallel_figure",
     "parallel_info",
     "report_html",

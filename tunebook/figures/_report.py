@@ -7,6 +7,7 @@ from typing import Any
 
 from tunebook.events import EventLog
 from tunebook.figures._curves import curves_figure, curves_info
+from tunebook.figures._lineage import lineage_figure, lineage_info
 from tunebook.figures._parallel import parallel_figure, parallel_info
 from tunebook.figures._rungs import rungs_figure, rungs_info
 from tunebook.figures._state import RunState
@@ -22,6 +23,8 @@ def report_html(events: list[dict[str, Any]], max_rows: int = 50) -> str:
     figures = [curves_figure(curves_info(state)), parallel_figure(parallel_info(state))]
     if state.decisions:
         figures.append(rungs_figure(rungs_info(state)))
+    if state.exploits:
+        figures.append(lineage_figure(lineage_info(state)))
     parts = [
         figure.to_html(full_html=False, include_plotlyjs="inline" if i == 0 else False)
         for i, figure in enumerate(figures)

@@ -7,11 +7,26 @@ steps, so the live and the static pictures cannot disagree.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from tunebook.events import is_number
+
+
+@dataclass
+class Segment:
+    """A stretch of a PBT member's reports under one config: from report ``first`` (an index
+    into the member's reports) on, going on from iteration ``start`` of ``donor``'s model
+    (the member itself for its first segment)."""
+
+    first: int
+    start: int
+    config: dict[str, Any]
+    donor: str | None = None
+    at: int = 0  # the number of events seen when it began (orders segments and exploits)
+    exploit: dict[str, Any] | None = None  # the exploit event that began it
 
 
 @dataclass
@@ -26,12 +41,24 @@ class TrialState:
     iterations: list[int] = field(default_factory=list)
     values: dict[str, list[float | None]] = field(default_factory=dict)
     last: dict[str, Any] = field(default_factory=dict)
+    segments: list[Segment] = field(default_factory=list)  # more than one after PBT exploits
 
     def series(self, metric: str) -> tuple[list[int], list[float]]:
-        """(iterations, values) of the reports that carried a number for ``metric``."""
+        """(iterations, values) of the reports that carried a number for ``metric``. Where a
+        PBT exploit starts a new segment, a NaN value breaks the line (the iteration may go
+        back to the donor's), so that a curve is never drawn back over itself."""
         column = self.values.get(metric, [])
-        pairs = [(i, v) for i, v in zip(self.iterations, column, strict=False) if v is not None]
-        return [i for i, _ in pairs], [float(v) for _, v in pairs]
+        breaks = {segment.first for segment in self.segments[1:]}
+        xs: list[int] = []
+        ys: list[float] = []
+        for index, (i, v) in enumerate(zip(self.iterations, column, strict=False)):
+            if index in breaks and xs:
+                xs.append(i)
+                ys.append(math.nan)
+            if v is not None:
+                xs.append(i)
+                ys.append(float(v))
+        return xs, ys
 
 
 def _log_parameters(space: dict[str, Any], prefix: str = "") -> set[str]:
@@ -76,6 +103,9 @@ class RunState:
         self.events = 0
         self.log_scale: set[str] = set()  # parameters sampled on a log scale ("a/b" if nested)
         self.decisions: list[dict[str, Any]] = []  # the scheduler's rung decisions, in order
+        self.exploits: list[dict[str, Any]] = []  # PBT's exploits, in order
+        self._pending: dict[str, dict[str, Any]] = {}  # member -> exploit not yet restarted
+        self._restarted: dict[str, dict[str, Any]] = {}  # member -> exploit, restarted
 
     def _better(self, value: float, than: float) -> bool:
         return value > than if self.mode == "max" else value < than
@@ -95,6 +125,21 @@ class RunState:
                 if trial is None:
                     continue
                 n = len(trial.iterations)
+                if not n:
+                    trial.segments.append(Segment(0, 0, trial.config, at=self.events))
+                elif trial.trial_id in self._restarted:  # an exploit's config runs from here
+                    exploit = self._restarted.pop(trial.trial_id)
+                    trial.segments.append(
+                        Segment(
+                            n,
+                            int(exploit.get("donor_step") or 0),
+                            exploit.get("new_config") or {},
+                            exploit.get("donor"),
+                            self.events,
+                            exploit,
+                        )
+                    )
+                    exploit["trained"] = True
                 trial.iterations.append(int(event.get("iteration") or n + 1))
                 metrics = event.get("metrics") or {}
                 trial.last.update(metrics)
@@ -128,6 +173,8 @@ class RunState:
                 self.started = float(event["time"])
             elif kind == "trial_started":
                 trial_id = event["trial_id"]
+                if trial_id in self._pending:
+                    self._restarted[trial_id] = self._pending.pop(trial_id)
                 if trial_id in trials:
                     trials[trial_id].status = "running"
                 else:
@@ -152,6 +199,12 @@ class RunState:
                     }
                 )
                 changed.add(str(event.get("trial_id")))
+            elif kind == "exploit":
+                exploit = {**event, "trained": False, "at": self.events}
+                self.exploits.append(exploit)
+                self._pending[str(event.get("recipient"))] = exploit
+                self._restarted.pop(str(event.get("recipient")), None)
+                changed.add(str(event.get("recipient")))
             elif kind == "experiment_ended":
                 self.ended = event.get("status")
         return changed
