@@ -6,12 +6,17 @@ hyperparameters h. The two members start at h = (1, 0) and h = (0, 1): neither c
 optimum alone. Every 4 steps:
 
 - pbt: the worse member clones the better one's theta and h (exploit) and perturbs h
-  (explore: x1.2 or x0.8, or resampled with probability 0.25) - tunebook's scheduler="pbt";
-- exploit only: the same, without perturbing h;
+  (explore: as in the paper, h + N(0, 0.1) per coordinate, kept in [0, 1]); synchronous (the
+  whole population compared at each interval, as in the paper), and asynchronous (Ray's
+  default: each member against the others' latest scores, which may be older);
+- exploit only: synchronous PBT without perturbing h;
 - explore only: no cloning; each member perturbs its own h by the same rule;
 - grid: neither (both keep their h).
 
-Over several seeds, the best member's final Q of each arm. Usage:
+The first two run Ray's PopulationBasedTraining through ``tb.run`` (recorded by tunebook as
+for ``scheduler="pbt"``); its multiplicative explore (x1.2, x0.8) cannot move an h of 0, so
+the paper's additive rule is given as ``custom_explore_fn``. As in Ray, only the member that
+exploits explores. Over several seeds, the best member's final Q of each arm. Usage:
 
     python benchmarks/pbt_toy.py [--seeds 5] [--steps 40]
 """
@@ -32,24 +37,28 @@ STARTS = [{"h0": 1.0, "h1": 0.0}, {"h0": 0.0, "h1": 1.0}]
 
 
 def explore(h: dict[str, float], rng: random.Random) -> dict[str, float]:
-    """Ray's PBT explore rule for a number: resample (p 0.25) or multiply by 1.2 or 0.8."""
-    return {
-        k: rng.uniform(0, 1) if rng.random() < 0.25 else v * rng.choice([1.2, 0.8])
-        for k, v in h.items()
-    }
+    """The paper's explore: each hyperparameter plus Gaussian noise, kept in [0, 1]."""
+    return {k: min(1.0, max(0.0, v + rng.gauss(0, 0.1))) for k, v in h.items()}
+
+
+def explore_config(config: dict) -> dict:
+    """``explore`` as PBT's ``custom_explore_fn`` (Ray's own factors are set to 1)."""
+    config["h"] = explore(config["h"], random)  # type: ignore[arg-type]
+    return config
 
 
 def member(config: dict) -> None:
     """One member: gradient ascent on the surrogate; theta (and, for explore-only, its own
     h) is the state that exploit hands on."""
     state = tb.restore() or {"theta": [0.9, 0.9], "step": 0, "h": dict(config["h"])}
-    h = dict(config["h"]) if config["arm"] != "explore" else state["h"]
+    own = config["arm"] == "explore only"
+    h = state["h"] if own else dict(config["h"])
     rng = random.Random(config["seed"] * 100 + int(10 * config["h"]["h0"]))
     theta = list(state["theta"])
     while state["step"] < config["steps"]:
         theta = [theta[0] * (1 - 2 * RATE * h["h0"]), theta[1] * (1 - 2 * RATE * h["h1"])]
         state["step"] += 1
-        if config["arm"] == "explore" and state["step"] % INTERVAL == 0:
+        if own and state["step"] % INTERVAL == 0:
             h = explore(h, rng)
         state.update(theta=theta, h=h)
         tb.report(q=1.2 - theta[0] ** 2 - theta[1] ** 2, state=state)
@@ -61,25 +70,18 @@ def run_arm(arm: str, seed: int, steps: int) -> float:
 
     random.seed(seed)  # Ray's PBT draws its choices from Python's random, in this process
     space = {"h": tb.grid(STARTS), "arm": arm, "seed": seed, "steps": steps}
-    options: dict = {}
-    if arm == "pbt":
-        options = {
-            "scheduler": "pbt",
-            "perturbation_interval": INTERVAL,
-            "quantile_fraction": 0.5,
-            "hyperparam_mutations": {"h": {"h0": tb.uniform(0, 1), "h1": tb.uniform(0, 1)}},
-        }
-    elif arm == "exploit only":
-        options = {
-            "scheduler": PopulationBasedTraining(
-                time_attr="training_iteration",
-                perturbation_interval=INTERVAL,
-                quantile_fraction=0.5,
-                hyperparam_mutations={"h": {"h0": tb.uniform(0, 1), "h1": tb.uniform(0, 1)}},
-                resample_probability=0.0,
-                perturbation_factors=(1.0, 1.0),
-            )
-        }
+    scheduler: object = "fifo"
+    if arm.startswith("pbt") or arm == "exploit only":
+        scheduler = PopulationBasedTraining(
+            time_attr="training_iteration",
+            perturbation_interval=INTERVAL,
+            quantile_fraction=0.5,
+            hyperparam_mutations={"h": {"h0": tb.uniform(0, 1), "h1": tb.uniform(0, 1)}},
+            resample_probability=0.0,
+            perturbation_factors=(1.0, 1.0),
+            custom_explore_fn=explore_config if arm.startswith("pbt") else None,
+            synch=arm != "pbt, asynchronous",
+        )
     with tempfile.TemporaryDirectory() as storage:
         results = tb.run(
             member,
@@ -87,14 +89,15 @@ def run_arm(arm: str, seed: int, steps: int) -> float:
             metric="q",
             mode="max",
             search="grid",
+            scheduler=scheduler,
             storage_path=storage,
             wait=True,
-            **options,
         ).results
     if results.status != "completed" or set(results.trials["status"]) != {"terminated"}:
         raise SystemExit(f"{arm}, seed {seed}: the run did not complete ({results.status}).")
-    history = results.history
-    finals = history.groupby("trial_id").tail(1)  # each member's last report
+    if scheduler != "fifo" and not results.lineage["trained"].any():
+        raise SystemExit(f"{arm}, seed {seed}: no exploit happened.")
+    finals = results.history.groupby("trial_id").tail(1)  # each member's last report
     return float(finals["q"].max())
 
 
@@ -104,7 +107,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=STEPS)
     args = parser.parse_args()
     tb.engine.ensure_ray()
-    arms = ["pbt", "exploit only", "explore only", "grid"]
+    arms = ["pbt, synchronous", "pbt, asynchronous", "exploit only", "explore only", "grid"]
     table = {arm: [run_arm(arm, seed, args.steps) for seed in range(args.seeds)] for arm in arms}
     print(
         f"population 2, h = (1, 0) and (0, 1), {args.steps} steps, exploit/explore every "

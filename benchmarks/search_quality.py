@@ -70,10 +70,8 @@ def checked(results: tb.Results, trials: int) -> tb.Results:
     """A run's results, or an error if it did not run every trial to its end: a figure from a
     broken run (another Ray on the machine, a crash) must not reach the table."""
     statuses = set(results.trials["status"])
-    if results.status != "completed" or len(results.trials) != trials or statuses - {
-        "terminated",
-        "pruned",
-    }:
+    ended = statuses <= {"terminated", "pruned"}
+    if results.status != "completed" or len(results.trials) != trials or not ended:
         raise SystemExit(
             f"run {results.name} did not complete ({results.status}, "
             f"{len(results.trials)}/{trials} trials, {sorted(statuses)}): no table."

@@ -83,6 +83,7 @@ def test_pb2_runs_to_the_end_within_its_bounds(storage):
         num_samples=4,
         scheduler="pb2",
         perturbation_interval=4,
+        synch=True,
         storage_path=storage,
         seed=1,
         wait=True,
@@ -106,6 +107,10 @@ def test_pbt_options_are_checked_before_the_run(storage):
         tb.run(counter, {"h": 0.5}, scheduler="pbt", **common)
     with pytest.raises(OptionError, match="explores numeric ranges"):
         tb.run(counter, {"k": tb.choice([1, 2])}, scheduler="pb2", **common)
+    with pytest.raises(OptionError, match="synch must be True or False"):
+        tb.run(counter, space, scheduler="pbt", synch="yes", **common)
+    with pytest.raises(OptionError, match="scheduler 'asha' takes no synch"):
+        tb.run(counter, space, scheduler="asha", synch=True, **common)
     with pytest.raises(OptionError, match="keep_checkpoints must be an integer >= 1"):
         tb.run(counter, space, scheduler="pbt", keep_checkpoints=0, **common)
 
@@ -233,3 +238,15 @@ def test_curves_break_at_an_exploit_and_the_lineage_view_data():
     figure = lineage_figure(info)
     assert len(figure.data) == 4 + 2 + 4  # segments, edges and their heads, h per segment
     assert "best final member: b" in figure.layout.title.text
+
+
+def test_the_dashboard_draws_the_lineage_when_its_tab_is_shown():
+    from tunebook.dashboard import Dashboard
+
+    dashboard = Dashboard(Results(pbt_log()), start=False)  # finished: every view drawn
+    assert dashboard.tabs.titles[4] == "Lineage"
+    assert len(dashboard.lineage.data) == 10
+    assert "best final member: b" in dashboard.lineage.layout.title.text
+    # the learning curve of a breaks at the exploit: a NaN between its two segments
+    ys = [y for t in dashboard.curves.data if t.name == "a" for y in t.y]
+    assert sum(math.isnan(y) for y in ys) == 1

@@ -107,6 +107,7 @@ class TuneMagic(Magics):
     @argument("--brackets", type=int, help="ASHA: number of brackets (default 1)")
     @argument("--interval", type=int, help="PBT/PB2: iterations between exploits (default 5)")
     @argument("--quantile", type=float, help="PBT/PB2: share that clones the top (0.25)")
+    @argument("--synch", action="store_true", help="PBT/PB2: synchronous (whole population)")
     @argument("--keep-checkpoints", type=int, help="checkpoints kept per trial (default all)")
     @argument("--search", help="random, grid, tpe, gp, qmc, cmaes, hyperopt, bohb or bayesopt")
     @argument("--resources", help='per trial, e.g. "cpu=1,gpu=0.5"')
@@ -197,6 +198,7 @@ class TuneMagic(Magics):
             "brackets": args.brackets,
             "perturbation_interval": args.interval,
             "quantile_fraction": args.quantile,
+            "synch": True if args.synch else None,
             "keep_checkpoints": args.keep_checkpoints,
             "resources_per_trial": parse_resources(args.resources) if args.resources else None,
             "time_budget_s": args.time_budget or self.time_budget,

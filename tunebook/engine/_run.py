@@ -48,8 +48,8 @@ KNOBS = {
     "hyperband": ("max_t", "reduction_factor"),
     "median": ("grace_period",),
     "bohb": ("max_t", "reduction_factor"),
-    "pbt": ("perturbation_interval", "quantile_fraction", "hyperparam_mutations"),
-    "pb2": ("perturbation_interval", "quantile_fraction", "hyperparam_bounds"),
+    "pbt": ("perturbation_interval", "quantile_fraction", "hyperparam_mutations", "synch"),
+    "pb2": ("perturbation_interval", "quantile_fraction", "hyperparam_bounds", "synch"),
 }
 #: Knobs that are numbers (the others are dicts).
 NUMERIC_KNOBS = (
@@ -119,7 +119,10 @@ def _scheduler(scheduler: Any, knobs: dict[str, Any], space: Space) -> tuple[Any
             takes = ", ".join(KNOBS[name]) or "no knobs"
             raise OptionError(f"scheduler {name!r} takes no {knob} (it takes {takes}).")
     for knob, value in given.items():
-        if knob not in NUMERIC_KNOBS:
+        if knob == "synch":
+            if not isinstance(value, bool):
+                raise OptionError(f"synch must be True or False, got {value!r}.")
+        elif knob not in NUMERIC_KNOBS:
             if not isinstance(value, Mapping) or not value:
                 raise OptionError(f"{knob} must be a non-empty dict, got {value!r}.")
         elif isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
@@ -181,6 +184,7 @@ def _population(name: str, given: dict[str, Any], space: Space) -> Any:
         "time_attr": "training_iteration",
         "perturbation_interval": given.get("perturbation_interval", PERTURBATION_INTERVAL),
         "quantile_fraction": given.get("quantile_fraction", 0.25),
+        "synch": given.get("synch", False),
     }
     if name == "pb2":
         bounds = given.get("hyperparam_bounds") or _pbt.bounds(ray_space)
@@ -431,6 +435,7 @@ def run(
     quantile_fraction: float | None = None,
     hyperparam_mutations: Mapping[str, Any] | None = None,
     hyperparam_bounds: Mapping[str, Any] | None = None,
+    synch: bool | None = None,
     keep_checkpoints: int | None = None,
     max_failures: int = 0,
     with_parameters: Mapping[str, Any] | None = None,
@@ -474,6 +479,9 @@ def run(
             of the space, numbers perturbed x1.2/x0.8 or resampled and kept within their
             bounds, choices shifted to a neighbour or resampled.
         hyperparam_bounds: PB2's ``{name: [low, high]}``; default: the space's numeric ranges.
+        synch: PBT/PB2 compare the whole population at each interval (members wait for each
+            other) instead of each member against the others' latest scores (the default,
+            Ray's asynchronous PBT). Better for a small population that runs at once.
         keep_checkpoints: keep this many checkpoints per trial (``report(state=...)`` writes
             one per report; default: all).
         max_failures: retry a failed trial this many times.
@@ -561,6 +569,7 @@ def run(
             "quantile_fraction": quantile_fraction,
             "hyperparam_mutations": hyperparam_mutations,
             "hyperparam_bounds": hyperparam_bounds,
+            "synch": synch,
         },
         space,
     )
