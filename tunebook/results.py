@@ -567,6 +567,67 @@ class Results:
             )
         return self._trial(*best)
 
+    def refine(
+        self,
+        top: float = 0.2,
+        margin: float = 0.25,
+        min_trials: int = 5,
+        keep: Iterable[str] = (),
+        metric: str | None = None,
+        mode: str | None = None,
+    ) -> Space:
+        """The space of the next, finer stage: around the best trials of this one.
+
+        The top trials are the ``max(1, round(top * n))`` best of the ``n`` finished trials
+        (ended, stopped early or stopped; not failed), ranked by their best value of the
+        metric. Then, per parameter of this experiment's space:
+
+        - a numeric range spans the top trials' values, widened on each side by ``margin``
+          times that span (in log10 space for log domains), clipped to this space's bounds;
+          integer domains stay integer (``randint``'s upper bound stays exclusive);
+        - a choice keeps only the categories the top trials chose;
+        - a parameter whose top values are all equal becomes that constant, unless ``keep``
+          names it (``"outer/inner"`` for nested ones): it then keeps its domain;
+        - constants and normal domains stay as they are.
+
+        Example: ``loguniform(1e-4, 1e-1)`` with top values 1e-4 and 1e-2 and margin 0.25
+        is widened to 10**-4.5 .. 10**-1.5 in log10 space, then clipped to its parent's
+        lower bound: ``loguniform(1e-4, 10**-1.5)``.
+
+        Raises:
+            OptionError: ``top`` not in (0, 1], a negative ``margin``, fewer than
+                ``min_trials`` finished trials with the metric, or a metric never reported.
+        """
+        from tunebook._refine import refine_spec
+        from tunebook.space import Space
+
+        if isinstance(top, bool) or not isinstance(top, int | float) or not 0 < top <= 1:
+            raise OptionError(f"top must be a share of the trials in (0, 1], got {top!r}.")
+        if isinstance(margin, bool) or not isinstance(margin, int | float) or margin < 0:
+            raise OptionError(f"margin must be a number >= 0, got {margin!r}.")
+        metric = self._metric_or_default(metric)
+        direction = self._mode_or_default(mode)
+        ranked: list[tuple[float, _TrialRecord]] = []
+        for record in self._records.values():
+            if record.status not in ("terminated", "pruned", "stopped"):
+                continue
+            report = self._best_report(record.reports, metric, direction)
+            if report is not None:
+                ranked.append((float(report["metrics"][metric]), record))
+        if not ranked and self._records:
+            self.best(metric, direction)  # raises, saying what the trials did report
+        if len(ranked) < min_trials:
+            raise OptionError(
+                f"refine needs at least {min_trials} finished trials that reported `{metric}`, "
+                f"and this experiment has {len(ranked)}: run more trials (or pass "
+                "min_trials=...)."
+            )
+        ranked.sort(key=lambda pair: pair[0], reverse=direction == "max")
+        best = ranked[: max(1, round(top * len(ranked)))]
+        configs = [flat_config(record.config) for _, record in best]
+        described = self._settings.get("space") or {}
+        return Space.from_dict(refine_spec(described, configs, float(margin), set(keep)))
+
     @property
     def best_result(self) -> Trial:
         """The best trial by the experiment's metric and mode (``best()``)."""
