@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
+import sys
 import tempfile
 
 import tunebook as tb
@@ -61,7 +62,9 @@ def member(config: dict) -> None:
         if own and state["step"] % INTERVAL == 0:
             h = explore(h, rng)
         state.update(theta=theta, h=h)
-        tb.report(q=1.2 - theta[0] ** 2 - theta[1] ** 2, state=state)
+        # the state is saved where PBT looks (every INTERVAL steps): what it clones
+        saved = state if state["step"] % INTERVAL == 0 else None
+        tb.report(q=1.2 - theta[0] ** 2 - theta[1] ** 2, state=saved)
 
 
 def run_arm(arm: str, seed: int, steps: int) -> float:
@@ -98,7 +101,9 @@ def run_arm(arm: str, seed: int, steps: int) -> float:
     if scheduler != "fifo" and not results.lineage["trained"].any():
         raise SystemExit(f"{arm}, seed {seed}: no exploit happened.")
     finals = results.history.groupby("trial_id").tail(1)  # each member's last report
-    return float(finals["q"].max())
+    best = float(finals["q"].max())
+    print(f"  {arm}, seed {seed}: {best:.3f}", file=sys.stderr, flush=True)
+    return best
 
 
 def main() -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import math
 import statistics
+import sys
 import tempfile
 
 import numpy as np
@@ -156,6 +157,7 @@ def model_based(seeds: int, budget: int, searches: list[str]) -> list[str]:
                     ).results
                     results = checked(results, budget)
                 bests.append(results.best().metrics["value"])
+                print(f"  {label}, {search}, seed {seed}: {bests[-1]:.3f}", file=sys.stderr)
             medians.append(statistics.median(bests))
         rows.append(f"| {label} | " + " | ".join(f"{m:.3f}" for m in medians) + " |")
     return rows

@@ -287,3 +287,26 @@ def test_line_magic_errors(shell):
         run(shell, "%tune objective --metric v --mode max")
     with pytest.raises(MagicOptionError, match="no experiment of that name"):
         run(shell, "%tune stop nothing_like_it")
+
+
+def test_refine_runs_the_next_stage_from_the_previous_ones_space(shell):
+    run(
+        shell,
+        """%%tune -n 8 --metric f --mode max -o stage1 --wait --seed 0
+x = uniform(0, 1)
+kind = choice(["a", "b"])
+f = -(x - 0.3) ** 2
+""",
+    )
+    stage2 = run(
+        shell,
+        """%%tune -n 4 --metric f --mode max -o stage2 --wait --seed 1 --refine stage1 --warm-start
+f = -(x - 0.3) ** 2 + (0.01 if kind == "a" else 0)
+""",
+    )
+    stage1 = shell.user_ns["stage1"]
+    assert stage2.results.space == stage1.results.refine()
+    assert stage2.results.stages["name"].tolist() == [stage1.name, stage2.name]
+    assert stage2.results.best().metrics["f"] >= stage1.results.best().metrics["f"]
+    with pytest.raises(tb.errors.UserInputError, match="--refine nothing: nothing is not defined"):
+        run(shell, "%%tune --metric f --mode max --refine nothing\nf = 1\n")

@@ -250,3 +250,31 @@ def test_the_dashboard_draws_the_lineage_when_its_tab_is_shown():
     # the learning curve of a breaks at the exploit: a NaN between its two segments
     ys = [y for t in dashboard.curves.data if t.name == "a" for y in t.y]
     assert sum(math.isnan(y) for y in ys) == 1
+
+
+@pytest.mark.usefixtures("ray_session")
+def test_keep_checkpoints_keeps_the_last_n_and_a_retry_restores_its_own_state(storage):
+    def flaky(config):
+        state = tb.restore() or {"step": 0}
+        fresh = state["step"] == 0
+        while state["step"] < 5:
+            if fresh and state["step"] == 3:
+                raise RuntimeError("a crash after step 3")
+            state["step"] += 1
+            tb.report(step=state["step"], state=dict(state))
+
+    exp = tb.run(
+        flaky,
+        {"x": tb.uniform(0, 1)},
+        metric="step",
+        mode="max",
+        keep_checkpoints=2,
+        max_failures=1,
+        storage_path=storage,
+        wait=True,
+    )
+    assert exp.status == "completed"
+    history = exp.results.history
+    assert history["step"].tolist() == [1, 2, 3, 4, 5]  # after the retry: 4 and 5, not 1 again
+    checkpoints = sorted(Path(storage, ".ray", exp.name).glob("*/checkpoint_*"))
+    assert len(checkpoints) == 2

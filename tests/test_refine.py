@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
 import pytest
 
 import tunebook as tb
@@ -102,3 +103,95 @@ def test_too_few_trials_or_a_metric_never_reported_is_a_clear_error():
         finished({"x": tb.uniform(0, 1)}, trials).refine(metric="loss", mode="min")
     with pytest.raises(OptionError, match="top must be a share"):
         finished({"x": tb.uniform(0, 1)}, trials).refine(top=0)
+
+
+def peak(config):
+    """A known optimum at x = 0.3, y = 0.7 (max 0); z is ignored."""
+    tb.report(f=-((config["x"] - 0.3) ** 2) - (config["y"] - 0.7) ** 2)
+
+
+@pytest.mark.usefixtures("ray_session")
+def test_two_stages_close_in_on_a_known_optimum_and_keep_their_chain(storage, tmp_path):
+    space = {"x": tb.uniform(0, 1), "y": tb.uniform(0, 1), "z": tb.choice(["a", "b", "c"])}
+    common = {"metric": "f", "mode": "max", "storage_path": storage, "wait": True}
+    coarse = tb.run(peak, space, num_samples=20, seed=0, **common)
+    refined = coarse.results.refine(top=0.25, margin=0.5)
+    assert refined["x"].lower <= 0.3 <= refined["x"].upper
+    assert refined["y"].lower <= 0.7 <= refined["y"].upper
+    assert refined["x"].upper - refined["x"].lower < 1  # narrower than the coarse stage
+    fine = tb.run(peak, refined, num_samples=10, seed=1, parent=coarse, warm_start=True, **common)
+    coarse_best = coarse.results.best().metrics["f"]
+    assert fine.results.best().metrics["f"] >= coarse_best
+    assert fine.results.settings["warm_start"] == 4  # best_configs(): the top 20% of 20
+    stages = fine.results.stages
+    assert stages["name"].tolist() == [coarse.name, fine.name]
+    assert pd.isna(stages["parent"].iloc[0]) and stages["parent"].iloc[1] == coarse.name
+    assert stages["space"].iloc[0] == tb.Space(space) and stages["space"].iloc[1] == refined
+    assert stages["best_value"].iloc[0] == coarse_best
+    exported = fine.results.export_stages(tmp_path / "stages.json")
+    loaded = tb.load_stages(exported)
+    pd.testing.assert_frame_equal(loaded.drop(columns="space"), stages.drop(columns="space"))
+    assert list(loaded["space"]) == list(stages["space"])
+
+
+def test_warm_start_needs_a_parent_and_a_search_that_takes_points(storage):
+    with pytest.raises(OptionError, match="warm_start=True starts from a parent"):
+        tb.run(peak, {"x": tb.uniform(0, 1), "y": 0.5}, metric="f", mode="max", warm_start=True)
+    with pytest.raises(OptionError, match="parent must be the previous stage"):
+        tb.run(peak, {"x": tb.uniform(0, 1), "y": 0.5}, metric="f", mode="max", parent="coarse")
+
+
+def test_importance_ranks_an_ignored_parameter_last():
+    # f depends on x most, then on y, not at all on z (nor on the choice k)
+    import random
+
+    rng = random.Random(0)
+    trials = []
+    for _ in range(60):
+        config = {
+            "x": rng.uniform(0, 1),
+            "y": rng.uniform(0, 1),
+            "z": rng.uniform(0, 1),
+            "k": rng.choice(["a", "b"]),
+        }
+        trials.append((config, -10 * (config["x"] - 0.3) ** 2 - 4 * (config["y"] - 0.7) ** 2))
+    space = {
+        "x": tb.uniform(0, 1),
+        "y": tb.uniform(0, 1),
+        "z": tb.uniform(0, 1),
+        "k": tb.choice(["a", "b"]),
+    }
+    frame = finished(space, trials).importance()
+    assert frame["parameter"].tolist()[:2] == ["x", "y"]
+    assert frame["importance"].sum() == pytest.approx(1.0)
+    assert set(frame["parameter"].tolist()[2:]) == {"z", "k"}
+    assert frame.set_index("parameter").loc[["z", "k"], "importance"].max() < 0.05
+    assert finished(space, trials).importance()["importance"].tolist() == (
+        frame["importance"].tolist()  # seeded: the same numbers again
+    )
+    with pytest.raises(OptionError, match="evaluator must be one of"):
+        finished(space, trials).importance(evaluator="shap")
+
+
+def test_the_importance_figure_data_and_where_it_shows():
+    from tunebook.dashboard import Dashboard
+    from tunebook.figures import RunState, importance_figure, importance_info
+
+    trials = [
+        ({"x": 0.1 * i, "lr": 10.0**-i, "k": "a"}, 1 - (0.1 * i - 0.3) ** 2) for i in range(6)
+    ]
+    space = {"x": tb.uniform(0, 1), "lr": tb.loguniform(1e-6, 1), "k": tb.choice(["a", "b"])}
+    results = finished(space, trials, t5="error")
+    state = RunState()
+    state.add(results.events)
+    info = importance_info(state, {"x": 0.75, "lr": 0.25})
+    assert info.parameters == ("x", "lr") and info.importances == (0.75, 0.25)
+    assert [s.parameter for s in info.slices] == ["x", "lr"]  # k never varied: no slice
+    assert info.slices[0].x == pytest.approx((0.0, 0.1, 0.2, 0.3, 0.4))  # t5 failed: left out
+    assert info.slices[1].log and not info.slices[0].log
+    figure = importance_figure(info)
+    assert len(figure.data) == 3 and figure.data[0].type == "bar"
+    dashboard = Dashboard(results, start=False)  # a finished run: drawn when the tab opens
+    assert dashboard.tabs.titles[5] == "Importance" and not dashboard.importance.data
+    dashboard.tabs.selected_index = 5
+    assert [t.type for t in dashboard.importance.data][1:] == ["scatter", "scatter"]

@@ -51,6 +51,7 @@ _LAZY = {
     "Results": "tunebook.results",
     "Trial": "tunebook.results",
     "load": "tunebook.results",
+    "load_stages": "tunebook.results",
     "EventLog": "tunebook.events",
     # the engine (Ray)
     "run": "tunebook.engine",
@@ -94,6 +95,7 @@ __all__ = [
     "choice",
     "grid",
     "load",
+    "load_stages",
     "lograndint",
     "loguniform",
     "qloguniform",
@@ -135,7 +137,7 @@ if TYPE_CHECKING:
     from tunebook.dashboard import Dashboard
     from tunebook.engine import Experiment, report, restore, run
     from tunebook.events import EventLog
-    from tunebook.results import Results, Trial, load
+    from tunebook.results import Results, Trial, load, load_stages
     from tunebook.space import (
         Space,
         choice,

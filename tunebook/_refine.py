@@ -87,3 +87,36 @@ def _same(a: Any, b: Any) -> bool:
             and a == b
         )
     )
+
+
+def fits(spec: Mapping[str, Any], value: Any) -> bool:
+    """Whether ``value`` is one that a domain (``Space.to_dict`` form) can take."""
+    kind = spec.get("type")
+    if kind in ("choice", "grid"):
+        return any(_same(value, v) for v in spec["values"])
+    if kind == "constant":
+        return _same(value, spec["value"])
+    if kind in NUMERIC:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return False
+        upper_ok = value < spec["upper"] if "randint" in kind else value <= spec["upper"]
+        return spec["lower"] <= value and upper_ok
+    return True  # randn, sample_from: any number
+
+
+def project(described: Mapping[str, Any], flat: Mapping[str, Any], prefix: str = "") -> Any:
+    """A config for the space ``described`` from a flat config of its parent stage, or None
+    when a value does not fit the new space (a stage that overrode a parameter)."""
+    config: dict[str, Any] = {}
+    for name, spec in described.items():
+        key = f"{prefix}{name}"
+        if spec.get("type") == "space":
+            nested = project(spec["params"], flat, f"{key}/")
+            if nested is None:
+                return None
+            config[name] = nested
+        elif key in flat and fits(spec, flat[key]):
+            config[name] = flat[key]
+        else:
+            return None
+    return config

@@ -195,6 +195,7 @@ def parse_cell(
     metric: str,
     namespace: Mapping[str, Any] | None = None,
     first_line: int = 2,
+    base: Mapping[str, Any] | None = None,
 ) -> TrialCell:
     """Split a ``%%tune`` cell into its search space and its trial body.
 
@@ -204,6 +205,8 @@ def parse_cell(
         namespace: the notebook's names, for space lines that use them
             (``choice(MODELS)``); bare vocabulary names always work.
         first_line: the line number the user sees for the cell's first line.
+        base: a space the cell starts from (``%%tune --refine``): the cell's space lines,
+            if any, replace or add single parameters.
 
     Raises:
         CellError: naming the line: a syntax error, a space line that does not evaluate or is
@@ -221,7 +224,7 @@ def parse_cell(
         statement = statements.pop(0)
         assert isinstance(statement, ast.Assign)
         space_lines.append(statement)
-    if not space_lines:
+    if not space_lines and base is None:
         raise CellError(
             "the cell starts with no search space: begin it with lines such as "
             "`lr = loguniform(1e-4, 1e-1)` (uniform, loguniform, randint, choice, grid, ...).",
@@ -254,11 +257,14 @@ def parse_cell(
                 line,
             ) from None
         params[target.id] = value
+    if base is not None:
+        params = {**dict(base), **params}  # the cell's lines override single parameters
     if not statements:
+        last = space_lines[-1].end_lineno or space_lines[-1].lineno if space_lines else 1
         raise CellError(
             "the cell has a search space but no trial body: below the space lines, write "
             f"the code that trains and calls report({metric}=...).",
-            (space_lines[-1].end_lineno or space_lines[-1].lineno) + offset,
+            last + offset,
         )
     body_start = statements[0].lineno
     body_lines = cell.splitlines()[body_start - 1 :]

@@ -22,6 +22,7 @@ from traitlets import Float, Int, Unicode
 from tunebook.cell import capture, parse_cell, trial_function
 from tunebook.engine import Experiment, experiments, run
 from tunebook.errors import UserInputError, did_you_mean
+from tunebook.results import Results
 from tunebook.space import Space
 
 __all__ = ["MagicOptionError", "TuneMagic", "load_ipython_extension", "parse_resources"]
@@ -118,6 +119,8 @@ class TuneMagic(Magics):
     @argument("--wait", action="store_true", help="block until the experiment ends")
     @argument("--address", help="a Ray cluster's address (default: local Ray)")
     @argument("--space", help="line magic: the variable holding the search space")
+    @argument("--refine", help="coarse to fine: the previous stage's variable (its refine())")
+    @argument("--warm-start", action="store_true", help="with --refine: its best configs first")
     @line_cell_magic
     def tune(self, line: str, cell: str | None = None) -> Any:
         """Tune hyperparameters on Ray Tune from a notebook cell.
@@ -231,11 +234,36 @@ class TuneMagic(Magics):
     def _run_cell(self, args: Any, text: str) -> Experiment:
         options = self._options(args)  # checks --metric and --mode before the cell
         namespace = self._namespace
-        cell = parse_cell(text, options["metric"], namespace=namespace)
+        parent, base = self._parent(args)
+        cell = parse_cell(text, options["metric"], namespace=namespace, base=base)
         captured = capture(cell, namespace)
         objective = trial_function(cell, captured)
         objective.__name__ = args.out or "tune_cell"
-        return self._launch(args, objective, cell.space, with_parameters=captured.large)
+        return self._launch(
+            args,
+            objective,
+            cell.space,
+            with_parameters=captured.large,
+            parent=parent,
+            warm_start=args.warm_start,
+        )
+
+    def _parent(self, args: Any) -> tuple[Any, Space | None]:
+        """``--refine NAME``: the previous stage (an Experiment or Results in the notebook)
+        and the space it refines to."""
+        if args.refine is None:
+            if args.warm_start:
+                raise MagicOptionError("--warm-start goes with --refine NAME (the coarse stage).")
+            return None, None
+        parent = self._namespace.get(args.refine)
+        results = getattr(parent, "results", parent)
+        if not isinstance(results, Results):
+            found = "is not defined" if parent is None else f"is a {type(parent).__name__}"
+            raise MagicOptionError(
+                f"--refine {args.refine}: {args.refine} {found}; it must be the previous "
+                "stage (the Experiment that -o bound, or its Results)."
+            )
+        return parent, results.refine()
 
     def _run_function(self, args: Any, name: str) -> Experiment:
         namespace = self._namespace
@@ -245,9 +273,13 @@ class TuneMagic(Magics):
         objective = namespace[name]
         if not callable(objective):
             raise MagicOptionError(f"%tune {name}: {name} is not a function.")
+        parent, base = self._parent(args)
+        if not args.space and base is not None:
+            return self._launch(args, objective, base, parent=parent, warm_start=args.warm_start)
         if not args.space:
             raise MagicOptionError(
-                f"%tune {name} needs --space VAR: the variable holding the search space."
+                f"%tune {name} needs --space VAR: the variable holding the search space "
+                "(or --refine NAME: the space refined from a previous stage)."
             )
         space = namespace.get(args.space)
         if not isinstance(space, dict | Space):
@@ -256,7 +288,9 @@ class TuneMagic(Magics):
                 f"--space {args.space}: {args.space} {found}; it must hold the search space, "
                 'e.g. {"lr": tb.loguniform(1e-4, 1e-1)}.'
             )
-        return self._launch(args, objective, space)
+        if base is not None:  # --space overrides single parameters of the refined space
+            space = Space({**dict(base), **dict(space)})
+        return self._launch(args, objective, space, parent=parent, warm_start=args.warm_start)
 
     # -- managing --------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ Example:
 from __future__ import annotations
 
 import html
+import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -28,12 +29,12 @@ from typing import TYPE_CHECKING, Any, Literal
 import pandas as pd
 
 from tunebook.errors import MetricNotReportedError, OptionError, did_you_mean
-from tunebook.events import REPORT_COLUMNS, EventLog, flat_config, is_number
+from tunebook.events import REPORT_COLUMNS, EventLog, flat_config, is_number, json_safe
 
 if TYPE_CHECKING:
     from tunebook.space import Space
 
-__all__ = ["Progress", "Results", "Trial", "load"]
+__all__ = ["Progress", "Results", "Trial", "load", "load_stages"]
 
 #: How a trial can end. "pruned": stopped early by the scheduler (ASHA, median...);
 #: "stopped": by the user (stop(), stop_trial()) or the time budget.
@@ -606,27 +607,115 @@ class Results:
         if isinstance(margin, bool) or not isinstance(margin, int | float) or margin < 0:
             raise OptionError(f"margin must be a number >= 0, got {margin!r}.")
         metric = self._metric_or_default(metric)
-        direction = self._mode_or_default(mode)
-        ranked: list[tuple[float, _TrialRecord]] = []
-        for record in self._records.values():
-            if record.status not in ("terminated", "pruned", "stopped"):
-                continue
-            report = self._best_report(record.reports, metric, direction)
-            if report is not None:
-                ranked.append((float(report["metrics"][metric]), record))
-        if not ranked and self._records:
-            self.best(metric, direction)  # raises, saying what the trials did report
+        ranked = self._ranked(metric, self._mode_or_default(mode))
         if len(ranked) < min_trials:
             raise OptionError(
                 f"refine needs at least {min_trials} finished trials that reported `{metric}`, "
                 f"and this experiment has {len(ranked)}: run more trials (or pass "
                 "min_trials=...)."
             )
-        ranked.sort(key=lambda pair: pair[0], reverse=direction == "max")
         best = ranked[: max(1, round(top * len(ranked)))]
-        configs = [flat_config(record.config) for _, record in best]
+        configs = [flat_config(record.config) for record in best]
         described = self._settings.get("space") or {}
         return Space.from_dict(refine_spec(described, configs, float(margin), set(keep)))
+
+    def importance(
+        self,
+        evaluator: str = "fanova",
+        seed: int | None = 0,
+        metric: str | None = None,
+        mode: str | None = None,
+    ) -> pd.DataFrame:
+        """What mattered: how much of the metric's variation each parameter explains, by
+        Optuna's importance evaluators, over the finished trials (each with its best value).
+
+        Args:
+            evaluator: ``"fanova"`` (default), ``"mdi"`` or ``"ped-anova"``.
+            seed: of the evaluator's random forest (the same seed gives the same numbers).
+
+        Returns:
+            ``parameter`` and ``importance`` (summing to 1), most important first.
+
+        Raises:
+            OptionError: fewer than 2 finished trials, or no sampled parameter.
+            MetricNotReportedError: the metric was never reported.
+        """
+        from tunebook._importance import importance
+
+        metric = self._metric_or_default(metric)
+        direction = self._mode_or_default(mode)
+        ranked = self._ranked(metric, direction)
+        values = []
+        for record in ranked:
+            report = self._best_report(record.reports, metric, direction)
+            assert report is not None  # _ranked keeps only trials that reported it
+            values.append(float(report["metrics"][metric]))
+        configs = [flat_config(record.config) for record in ranked]
+        described = self._settings.get("space") or {}
+        return importance(described, configs, values, direction, evaluator, seed)
+
+    def _ranked(self, metric: str, mode: Mode) -> list[_TrialRecord]:
+        """The finished trials (not failed, not running) that reported ``metric``, best
+        first by their best value."""
+        ranked: list[tuple[float, _TrialRecord]] = []
+        for record in self._records.values():
+            if record.status not in ("terminated", "pruned", "stopped"):
+                continue
+            report = self._best_report(record.reports, metric, mode)
+            if report is not None:
+                ranked.append((float(report["metrics"][metric]), record))
+        if not ranked and self._records:
+            self.best(metric, mode)  # raises, saying what the trials did report
+        ranked.sort(key=lambda pair: pair[0], reverse=mode == "max")
+        return [record for _, record in ranked]
+
+    def best_configs(self, top: float = 0.2) -> list[dict[str, Any]]:
+        """The configs of the ``max(1, round(top * n))`` best of the ``n`` finished trials
+        (the top trials of :meth:`refine`), best first."""
+        ranked = self._ranked(self._metric_or_default(None), self._mode_or_default(None))
+        return [dict(record.config) for record in ranked[: max(1, round(top * len(ranked)))]]
+
+    # -- stages (coarse to fine) -----------------------------------------------------------
+
+    def _stage(self) -> dict[str, Any]:
+        """This experiment as a stage: its name, parent, space, metric, best config and value."""
+        settings = self._settings
+        best: Trial | None
+        try:
+            best = self.best()
+        except (MetricNotReportedError, OptionError):
+            best = None
+        metric = self.metric
+        return {
+            "name": self.name,
+            "parent": (settings.get("parent") or {}).get("name"),
+            "trials": len(self._records),
+            "status": self.status,
+            "metric": metric,
+            "mode": self.mode,
+            "best_value": None if best is None or not metric else best.metrics.get(metric),
+            "best_config": None if best is None else best.config,
+            "space": settings.get("space") or {},
+        }
+
+    def _stage_chain(self) -> list[dict[str, Any]]:
+        parent = self._settings.get("parent") or {}
+        return [*parent.get("stages", []), self._stage()]
+
+    @property
+    def stages(self) -> pd.DataFrame:
+        """The chain of stages that led to this experiment, oldest first, this one last: one
+        row per stage with ``name``, ``parent``, ``trials``, ``status``, ``metric``, ``mode``,
+        ``best_value``, ``best_config`` and ``space`` (a ``tb.Space``)."""
+        return _stages_frame(self._stage_chain())
+
+    def export_stages(self, path: str | Path) -> Path:
+        """Write the chain of stages as JSON (each stage's space exactly, as
+        ``Space.to_json`` writes it); :func:`load_stages` reads it back. Returns the path."""
+        path = Path(path)
+        document = {"tunebook_stages": 1, "stages": self._stage_chain()}
+        path.write_text(json.dumps(json_safe(document), indent=1), encoding="utf-8")
+        return path
 
     @property
     def best_result(self) -> Trial:
@@ -757,6 +846,35 @@ class Results:
             f"<div><b>{title}</b>{shown.to_html(index=False, na_rep='', max_cols=12)}"
             f"<small>{footer}</small></div>"
         )
+
+
+def _stages_frame(chain: list[dict[str, Any]]) -> pd.DataFrame:
+    from tunebook.space import Space
+
+    rows = [{**stage, "space": Space.from_dict(stage.get("space") or {})} for stage in chain]
+    columns = ["name", "parent", "trials", "status", "metric", "mode", "best_value"]
+    return pd.DataFrame(rows, columns=[*columns, "best_config", "space"])
+
+
+def load_stages(path: str | Path) -> pd.DataFrame:
+    """The chain of stages that ``Results.export_stages`` wrote, as ``Results.stages`` shows
+    it (each ``space`` rebuilt as a ``tb.Space``).
+
+    Raises:
+        ResultsFolderError: a file that is not an export of stages.
+    """
+    from tunebook.errors import ResultsFolderError
+
+    path = Path(path)
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise ResultsFolderError(f"cannot read stages from {path}: {err}") from None
+    if not isinstance(document, dict) or "stages" not in document:
+        raise ResultsFolderError(
+            f"{path} is not an export of stages (Results.export_stages writes one)."
+        )
+    return _stages_frame(list(document["stages"]))
 
 
 def load(path: str | Path) -> Results:

@@ -27,6 +27,8 @@ from tunebook.figures import (
     RunState,
     curve_style,
     curves_layout,
+    importance_figure,
+    importance_info,
     lineage_figure,
     lineage_info,
     parallel_figure,
@@ -155,6 +157,8 @@ class Dashboard:
         self._rungs_drawn = 0
         self.lineage = go.FigureWidget(lineage_figure(lineage_info(RunState())))
         self._lineage_drawn = (0, 0)  # (exploits, events) drawn
+        self.importance = go.FigureWidget(importance_figure(importance_info(RunState())))
+        self._importance_drawn = False
         self.tabs = widgets.Tab(
             children=[
                 widgets.VBox([self.metric_choice, self.curves]),
@@ -162,8 +166,16 @@ class Dashboard:
                 trials_tab,
                 self.rungs,
                 self.lineage,
+                self.importance,
             ],
-            titles=("Learning curves", "Parallel coordinates", "Trials", "Rungs", "Lineage"),
+            titles=(
+                "Learning curves",
+                "Parallel coordinates",
+                "Trials",
+                "Rungs",
+                "Lineage",
+                "Importance",
+            ),
         )
         self.tabs.observe(self._guard(self._on_tab), names=["selected_index"])
         self.widget = widgets.VBox(
@@ -376,6 +388,8 @@ class Dashboard:
             self._update_rungs()
         if (everything or shown == 4) and state.exploits:
             self._update_lineage()
+        if shown == 5 and state.ended and not self._importance_drawn:
+            self._update_importance()  # fANOVA takes a second at a thousand trials: on demand
         if not (everything or shown == 2):
             return
         info = table_info(state, self.sort_choice.value, limit=200)
@@ -424,6 +438,20 @@ class Dashboard:
         self.lineage.data = ()
         self.lineage.add_traces(list(figure.data))
         self._lineage_drawn = drawn
+
+    def _update_importance(self) -> None:
+        """When the run has ended and the tab is opened: what mattered (fANOVA over the
+        finished trials)."""
+        from tunebook.figures._report import importances
+        from tunebook.results import Results
+
+        scores = importances(Results(self._log.snapshot()))
+        figure = importance_figure(importance_info(self._state, scores))
+        with self.importance.batch_update():
+            self.importance.layout = figure.layout
+        self.importance.data = ()
+        self.importance.add_traces(list(figure.data))
+        self._importance_drawn = True
 
     def _on_tab(self, change: dict[str, Any]) -> None:
         with self._lock:

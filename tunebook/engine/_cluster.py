@@ -97,6 +97,11 @@ def ensure_ray(address: str | None = None, num_cpus: int | None = None) -> str:
         ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
     else:
         _loopback_only()
+        # Ray 2.60 turns token authentication on for a new local cluster (good: tunebook's
+        # is loopback only besides) and warns about it into the notebook: not that warning
+        logging.getLogger("ray._private.authentication.authentication_token_setup").addFilter(
+            _not_the_token_notice
+        )
         ray.init(
             address="local",
             num_cpus=num_cpus,
@@ -106,6 +111,10 @@ def ensure_ray(address: str | None = None, num_cpus: int | None = None) -> str:
             logging_level=logging.WARNING,
         )
     return str(ray.get_runtime_context().gcs_address)
+
+
+def _not_the_token_notice(record: logging.LogRecord) -> bool:
+    return not record.getMessage().startswith("Token authentication is enabled")
 
 
 def check_resources(resources: Mapping[str, float]) -> None:

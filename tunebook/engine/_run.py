@@ -211,12 +211,22 @@ def _population(name: str, given: dict[str, Any], space: Space) -> Any:
 
 
 def _search(
-    search: Any, space: Space, seed: int | None, max_concurrent: int | None = None
+    search: Any,
+    space: Space,
+    seed: int | None,
+    max_concurrent: int | None = None,
+    points: list[dict[str, Any]] | None = None,
 ) -> tuple[Any, str]:
-    """The Ray Tune search algorithm for a name (or the object itself), and its label."""
+    """The Ray Tune search algorithm for a name (or the object itself), and its label;
+    ``points`` (a warm start) are evaluated first."""
     from ray.tune.search import SearchAlgorithm, Searcher
 
     if isinstance(search, Searcher | SearchAlgorithm):
+        if points:
+            raise OptionError(
+                f"warm_start=True with your own {type(search).__name__}: give it the parent's "
+                "configs yourself (points_to_evaluate=parent.results.best_configs())."
+            )
         return search, type(search).__name__
     if not isinstance(search, str):
         raise OptionError(
@@ -236,6 +246,12 @@ def _search(
                 f"search={name!r} needs the {package} package, which is not installed: "
                 f"pip install '{extra}'."
             )
+    if points and name in ("grid", "bayesopt"):
+        raise OptionError(
+            f"warm_start=True does not work with search={name!r}: use random, tpe, gp, qmc, "
+            "cmaes, hyperopt or bohb."
+        )
+    points = points or None
     if name not in ("random", "grid"):
         if grids:
             raise OptionError(
@@ -252,15 +268,15 @@ def _search(
         with warnings.catch_warnings():  # "... is experimental": tunebook tests them
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             sampler = getattr(optuna.samplers, OPTUNA_SAMPLERS[name])(seed=seed)
-        return OptunaSearch(sampler=sampler), name
+        return OptunaSearch(sampler=sampler, points_to_evaluate=points), name
     if name == "hyperopt":
         from ray.tune.search.hyperopt import HyperOptSearch
 
-        return HyperOptSearch(random_state_seed=seed), name
+        return HyperOptSearch(random_state_seed=seed, points_to_evaluate=points), name
     if name == "bohb":
         from ray.tune.search.bohb import TuneBOHB
 
-        return TuneBOHB(seed=seed), name
+        return TuneBOHB(seed=seed, points_to_evaluate=points), name
     if name == "bayesopt":
         from tunebook.engine._bayesopt import BayesOptSearcher
 
@@ -268,7 +284,9 @@ def _search(
     from ray.tune.search import BasicVariantGenerator
 
     # Ray ignores TuneConfig(max_concurrent_trials) for a generator: it takes the limit itself
-    return BasicVariantGenerator(random_state=seed, max_concurrent=max_concurrent or 0), name
+    return BasicVariantGenerator(
+        random_state=seed, max_concurrent=max_concurrent or 0, points_to_evaluate=points
+    ), name
 
 
 def _is_generator(search_alg: Any) -> bool:
@@ -439,6 +457,8 @@ def run(
     keep_checkpoints: int | None = None,
     max_failures: int = 0,
     with_parameters: Mapping[str, Any] | None = None,
+    parent: Any = None,
+    warm_start: bool = False,
 ) -> Experiment:
     """Tune ``objective`` over ``space`` on Ray Tune and return the running :class:`Experiment`.
 
@@ -488,6 +508,11 @@ def run(
         with_parameters: large objects (data sets, arrays) the objective takes as keyword
             arguments: they go through Ray's object store once per experiment, not once per
             trial (Ray Tune's ``tune.with_parameters``).
+        parent: the previous stage of a coarse-to-fine search (an ``Experiment`` or
+            ``Results``; waits for it to end): recorded with this one, so that
+            ``results.stages`` shows the chain. Usually with ``space=parent.results.refine()``.
+        warm_start: first evaluate the parent's best configs (those of ``refine``'s top
+            trials that fit this space), then search as usual; they count in num_samples.
 
     Returns:
         The :class:`Experiment` (already running).
@@ -578,7 +603,8 @@ def run(
             f"scheduler={scheduler_label!r} explores configs itself, from its population: it "
             f"takes no search algorithm (search={search!r}). Use search='random' (or 'grid')."
         )
-    search_alg, search_label = _search(search, space, seed, max_concurrent_trials)
+    stage, points = _parent_stage(parent, warm_start, space, num_samples)
+    search_alg, search_label = _search(search, space, seed, max_concurrent_trials, points)
     own_metric = _own_metric([ray_scheduler, search_alg], metric, mode)
     resources = _resources(resources_per_trial)
     storage = Path(storage_path).expanduser().resolve() if storage_path else default_storage()
@@ -616,6 +642,8 @@ def run(
         cluster=cluster,
         ray_version=ray.__version__,
         with_parameters=sorted(shared),
+        parent=stage,
+        warm_start=len(points or []),
     )
     log.flush()
     tuner = tune.Tuner(
@@ -648,6 +676,40 @@ def run(
     if wait:
         experiment.wait()
     return experiment
+
+
+def _parent_stage(
+    parent: Any, warm_start: bool, space: Space, num_samples: int
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]] | None]:
+    """What the event log keeps of the parent stage (its name, folder and chain of stages),
+    and the configs a warm start evaluates first."""
+    from tunebook._refine import project
+    from tunebook.events import flat_config
+    from tunebook.results import Results
+
+    if parent is None:
+        if warm_start:
+            raise OptionError(
+                "warm_start=True starts from a parent stage's best configs: pass parent=... "
+                "(the coarse stage's Experiment or Results)."
+            )
+        return None, None
+    results = getattr(parent, "results", parent)  # an Experiment waits for its end
+    if not isinstance(results, Results):
+        raise OptionError(
+            f"parent must be the previous stage's Experiment or Results, got "
+            f"{type(parent).__name__}."
+        )
+    stage = {
+        "name": results.name,
+        "path": None if results.path is None else str(results.path),
+        "stages": results._stage_chain(),
+    }
+    if not warm_start:
+        return stage, None
+    described = space.to_dict()
+    points = [project(described, flat_config(config)) for config in results.best_configs()]
+    return stage, [p for p in points if p is not None][:num_samples]
 
 
 class _CriteriaStopper:

@@ -14,6 +14,12 @@ from tunebook.figures._curves import (
     curves_info,
     curves_layout,
 )
+from tunebook.figures._importance import (
+    ImportanceInfo,
+    Slice,
+    importance_figure,
+    importance_info,
+)
 from tunebook.figures._lineage import Edge, LineageInfo, Stretch, lineage_figure, lineage_info
 from tunebook.figures._parallel import Axis, ParallelInfo, parallel_figure, parallel_info
 from tunebook.figures._report import report_html
@@ -27,10 +33,12 @@ __all__ = [
     "Curve",
     "CurvesInfo",
     "Edge",
+    "ImportanceInfo",
     "LineageInfo",
     "ParallelInfo",
     "RunState",
     "Segment",
+    "Slice",
     "Rung",
     "RungsInfo",
     "Stretch",
@@ -40,6 +48,8 @@ __all__ = [
     "curves_figure",
     "curves_info",
     "curves_layout",
+    "importance_figure",
+    "importance_info",
     "lineage_figure",
     "lineage_info",
     "parallel_figure",

@@ -7,11 +7,22 @@ from typing import Any
 
 from tunebook.events import EventLog
 from tunebook.figures._curves import curves_figure, curves_info
+from tunebook.figures._importance import importance_figure, importance_info
 from tunebook.figures._lineage import lineage_figure, lineage_info
 from tunebook.figures._parallel import parallel_figure, parallel_info
 from tunebook.figures._rungs import rungs_figure, rungs_info
 from tunebook.figures._state import RunState
 from tunebook.results import Results
+
+
+def importances(results: Results) -> dict[str, float] | None:
+    """``Results.importance()`` as ``{parameter: importance}``, or None where it cannot be
+    computed (too few finished trials, nothing sampled, no metric): the slices still show."""
+    try:
+        frame = results.importance()
+    except Exception:  # OptionError, MetricNotReportedError, or Optuna refusing the data
+        return None
+    return dict(zip(frame["parameter"], frame["importance"], strict=True))
 
 
 def report_html(events: list[dict[str, Any]], max_rows: int = 50) -> str:
@@ -25,6 +36,9 @@ def report_html(events: list[dict[str, Any]], max_rows: int = 50) -> str:
         figures.append(rungs_figure(rungs_info(state)))
     if state.exploits:
         figures.append(lineage_figure(lineage_info(state)))
+    info = importance_info(state, importances(results))
+    if info.slices:
+        figures.append(importance_figure(info))
     parts = [
         figure.to_html(full_html=False, include_plotlyjs="inline" if i == 0 else False)
         for i, figure in enumerate(figures)
