@@ -73,6 +73,13 @@ NOTEBOOK_CELLS = [
 ]
 
 
+EDITOR_CELLS = [
+    "import tunebook as tb",
+    'editor = tb.SpaceEditor({"lr": tb.loguniform(1e-4, 1e-1), "depth": tb.randint(2, 10)})\n'
+    "editor",
+]
+
+
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     """JupyterLab on 127.0.0.1 with a token; its kernels join the session's Ray."""
@@ -87,6 +94,10 @@ def lab(tmp_path_factory):
         "language": "python",
     }
     nbformat.write(notebook, folder / "live.ipynb")
+    editor = nbformat.v4.new_notebook()
+    editor.cells = [nbformat.v4.new_code_cell(c) for c in EDITOR_CELLS]
+    editor.metadata["kernelspec"] = notebook.metadata["kernelspec"]
+    nbformat.write(editor, folder / "editor.ipynb")
     token, port = secrets.token_hex(16), free_port()
     env = {
         **os.environ,
@@ -106,6 +117,7 @@ def lab(tmp_path_factory):
             f"--IdentityProvider.token={token}",
             "--LabApp.expose_app_in_browser=True",
             f"--ServerApp.root_dir={folder}",
+            f"--LabApp.workspaces_dir={folder / 'workspaces'}",  # not the user's saved layouts
         ],
         env=env,
         stdout=log,
@@ -157,7 +169,7 @@ def test_dashboard_in_jupyterlab(chromium, lab):
         browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         try:
-            page.goto(f"{url}/lab/tree/live.ipynb?token={token}")
+            page.goto(f"{url}/lab/tree/live.ipynb?token={token}&reset")
             page.wait_for_function(
                 "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
                 " && window.jupyterapp.shell.currentWidget.sessionContext"
@@ -218,3 +230,61 @@ def test_dashboard_in_jupyterlab(chromium, lab):
     ]
     ends = [e for e in events if e["event"] == "experiment_ended"]
     assert ends and ends[-1]["status"] == "stopped"
+
+
+def wait_for_idle_kernel(page) -> None:
+    page.wait_for_function(
+        "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
+        " && window.jupyterapp.shell.currentWidget.sessionContext"
+        " && window.jupyterapp.shell.currentWidget.sessionContext.session"
+        " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel"
+        " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status"
+        " === 'idle'",
+        timeout=120_000,
+    )
+
+
+def test_space_editor_checks_a_row_and_writes_a_tune_cell_above(chromium, lab):
+    from playwright.sync_api import sync_playwright
+
+    url, token, _ = lab
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1300, "height": 900})
+        try:
+            # a workspace of its own: the default one would reopen live.ipynb beside it
+            page.goto(f"{url}/lab/workspaces/editor/tree/editor.ipynb?token={token}&reset")
+            wait_for_idle_kernel(page)
+            page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+            page.wait_for_selector(".tunebook-space-editor", timeout=120_000)
+            lower = page.locator(".tunebook-space-editor input[placeholder=lower]").first
+            lower.fill("2")
+            lower.press("Enter")
+            page.wait_for_function(
+                "() => document.querySelector('.tunebook-space-editor').textContent"
+                ".includes('must be less than')",
+                timeout=30_000,
+            )
+            page.screenshot(path=str(SCREENSHOTS / "editor-error.png"))
+            lower.fill("0.001")
+            lower.press("Enter")
+            page.wait_for_function(
+                "() => document.querySelector('.tunebook-space-editor').textContent"
+                ".includes('2 parameter(s)')",
+                timeout=30_000,
+            )
+            page.locator(".tunebook-insert").click()
+            page.wait_for_function(
+                "() => window.jupyterapp.shell.currentWidget.content.model.sharedModel.cells"
+                ".length === 3",
+                timeout=30_000,
+            )
+            sources = page.evaluate(
+                "() => window.jupyterapp.shell.currentWidget.content.model.sharedModel.cells"
+                ".map(c => c.getSource())"
+            )
+            page.screenshot(path=str(SCREENSHOTS / "editor-inserted.png"))
+        finally:
+            browser.close()
+    assert sources[1] == "%%tune\nlr = loguniform(0.001, 0.1)\ndepth = randint(2, 10)"
+    assert sources[2].startswith("editor = tb.SpaceEditor")  # written above the editor's cell

@@ -61,6 +61,7 @@ _LAZY = {
     # on top: a plain Ray Tune Tuner, recorded and shown
     "watch": "tunebook.watch",
     "Dashboard": "tunebook.dashboard",
+    "SpaceEditor": "tunebook.editor",
 }
 
 _SUBMODULES = (
@@ -76,6 +77,7 @@ _SUBMODULES = (
     "cell",
     "magic",
     "watch",
+    "editor",
 )
 
 __all__ = [
@@ -108,6 +110,7 @@ __all__ = [
     "uniform",
     "watch",
     "Dashboard",
+    "SpaceEditor",
 ]
 
 
@@ -135,6 +138,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:
     from tunebook.dashboard import Dashboard
+    from tunebook.editor import SpaceEditor
     from tunebook.engine import Experiment, report, restore, run
     from tunebook.events import EventLog
     from tunebook.results import Results, Trial, load, load_stages
