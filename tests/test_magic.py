@@ -310,3 +310,11 @@ f = -(x - 0.3) ** 2 + (0.01 if kind == "a" else 0)
     assert stage2.results.best().metrics["f"] >= stage1.results.best().metrics["f"]
     with pytest.raises(tb.errors.UserInputError, match="--refine nothing: nothing is not defined"):
         run(shell, "%%tune --metric f --mode max --refine nothing\nf = 1\n")
+    # the line magic: a function over the refined space, --space overriding one parameter
+    run(shell, "def g(config):\n    tb.report(f=-(config['x'] - 0.3) ** 2)\n")
+    run(shell, "import tunebook as tb\nwide = {'x': tb.uniform(0, 1)}")
+    stage3 = run(
+        shell, "%tune g -n 3 --metric f --mode max --refine stage1 --space wide --wait -o stage3"
+    )
+    assert stage3.results.space["x"].upper == 1.0  # --space overrode x
+    assert stage3.results.stages["name"].tolist() == [stage1.name, stage3.name]
