@@ -160,6 +160,18 @@ def cells_waiting(page) -> int:
     )
 
 
+def wait_for_idle_kernel(page) -> None:
+    page.wait_for_function(
+        "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
+        " && window.jupyterapp.shell.currentWidget.sessionContext"
+        " && window.jupyterapp.shell.currentWidget.sessionContext.session"
+        " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel"
+        " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status"
+        " === 'idle'",
+        timeout=120_000,
+    )
+
+
 def test_dashboard_in_jupyterlab(chromium, lab):
     from playwright.sync_api import sync_playwright
 
@@ -170,15 +182,7 @@ def test_dashboard_in_jupyterlab(chromium, lab):
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         try:
             page.goto(f"{url}/lab/tree/live.ipynb?token={token}&reset")
-            page.wait_for_function(
-                "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
-                " && window.jupyterapp.shell.currentWidget.sessionContext"
-                " && window.jupyterapp.shell.currentWidget.sessionContext.session"
-                " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel"
-                " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status"
-                " === 'idle'",
-                timeout=120_000,
-            )
+            wait_for_idle_kernel(page)
             page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
             page.wait_for_selector(".tunebook-dashboard", timeout=120_000)
             # the run goes on in the background: every cell has finished, points keep coming
@@ -230,18 +234,6 @@ def test_dashboard_in_jupyterlab(chromium, lab):
     ]
     ends = [e for e in events if e["event"] == "experiment_ended"]
     assert ends and ends[-1]["status"] == "stopped"
-
-
-def wait_for_idle_kernel(page) -> None:
-    page.wait_for_function(
-        "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
-        " && window.jupyterapp.shell.currentWidget.sessionContext"
-        " && window.jupyterapp.shell.currentWidget.sessionContext.session"
-        " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel"
-        " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status"
-        " === 'idle'",
-        timeout=120_000,
-    )
 
 
 def test_space_editor_checks_a_row_and_writes_a_tune_cell_above(chromium, lab):
