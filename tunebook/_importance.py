@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from tunebook.errors import OptionError
+from tunebook.events import flat_space
 
 EVALUATORS = ("fanova", "mdi", "ped-anova")
 
@@ -23,10 +24,8 @@ def distributions(described: Mapping[str, Any], configs: Sequence[Mapping[str, A
     (grids as categories, normal domains over the values seen)."""
     import optuna.distributions as od
 
-    from tunebook.space import Space
-
     out: dict[str, Any] = {}
-    for name, spec in Space._walk(described):
+    for name, spec in flat_space(described).items():
         kind = spec["type"]
         seen = [config[name] for config in configs if name in config]
         if kind in ("choice", "grid"):

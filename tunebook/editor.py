@@ -11,6 +11,7 @@ the page) or shows them to copy.
 from __future__ import annotations
 
 import ast
+import html
 import keyword
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -223,7 +224,7 @@ class SpaceEditor:
                 row.message.value = ""
             except (SpaceValueError, SpaceTypeError, EditorError) as err:
                 row.message.value = (
-                    f"<span class='tb-error' style='color:#d62728'>{_escape(str(err))}</span>"
+                    f"<span class='tb-error' style='color:#d62728'>{html.escape(str(err))}</span>"
                 )
         return params
 
@@ -266,9 +267,3 @@ def _code(params: Mapping[str, Any]) -> str:
     lines = [f"{n} = {vocabulary.describe(v)}" for n, v in params.items() if kinds[n] != "constant"]
     lines += [f"{n} = {v!r}" for n, v in params.items() if kinds[n] == "constant"]
     return "\n".join(lines)
-
-
-def _escape(text: str) -> str:
-    import html
-
-    return html.escape(text)

@@ -35,7 +35,15 @@ from typing import Any
 
 from tunebook.errors import ResultsFolderError
 
-__all__ = ["EVENTS_FILE", "EventLog", "KINDS", "flat_config", "is_number", "json_safe"]
+__all__ = [
+    "EVENTS_FILE",
+    "EventLog",
+    "KINDS",
+    "flat_config",
+    "flat_space",
+    "is_number",
+    "json_safe",
+]
 
 EVENTS_FILE = "events.jsonl"
 FORMAT = 1
@@ -273,6 +281,26 @@ def flat_config(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
             out.update(flat_config(value, f"{prefix}{key}/"))
         else:
             out[f"{prefix}{key}"] = value
+    return out
+
+
+def flat_space(described: Mapping[str, Any], prefix: str = "") -> dict[str, dict[str, Any]]:
+    """A space as the log records it (``Space.to_dict()``: ``{"type": ..., ...}`` per
+    parameter, ``{"type": "space", "params": ...}`` when nested), flattened to ``"outer/inner"``
+    names as :func:`flat_config` flattens a config.
+
+    Example:
+        >>> flat_space({"m": {"type": "space", "params": {"d": {"type": "randint"}}}})
+        {'m/d': {'type': 'randint'}}
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for name, spec in described.items():
+        if not isinstance(spec, Mapping):
+            continue
+        if spec.get("type") == "space":
+            out.update(flat_space(spec.get("params") or {}, f"{prefix}{name}/"))
+        else:
+            out[f"{prefix}{name}"] = dict(spec)
     return out
 
 

@@ -27,6 +27,7 @@ from typing import Any
 from ray.tune.search.sample import Categorical, Domain, Float, Function, Integer, Quantized
 
 from tunebook.errors import SpaceTypeError, SpaceValueError
+from tunebook.events import flat_space
 
 __all__ = [
     "Space",
@@ -442,7 +443,7 @@ class Space(Mapping[str, Any]):
             among the categories), naming the parameter.
         """
         described = self.to_dict()
-        for name, spec in Space._walk(described):
+        for name, spec in flat_space(described).items():
             if spec["type"] == "sample_from":
                 raise SpaceTypeError(
                     f"parameter {name!r} is sample_from({spec['func']}): a function cannot be "
@@ -456,14 +457,6 @@ class Space(Mapping[str, Any]):
                     f"cannot represent: {err}. Use numbers, strings, booleans or None."
                 ) from None
         return json.dumps({"tunebook_space": SPACE_FORMAT, "params": described}, **dumps_kwargs)
-
-    @staticmethod
-    def _walk(described: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
-        for name, spec in described.items():
-            if spec["type"] == "space":
-                yield from Space._walk(spec["params"], f"{prefix}{name}/")
-            else:
-                yield f"{prefix}{name}", spec
 
     @classmethod
     def from_dict(cls, described: Mapping[str, Any]) -> Space:

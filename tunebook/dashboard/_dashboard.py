@@ -51,6 +51,14 @@ POOL = 64
 STATUS_ICONS = {"running": "▶", "terminated": "✓", "pruned": "✂", "stopped": "■", "error": "✗"}
 
 
+def _redraw(widget: go.FigureWidget, figure: go.Figure) -> None:
+    """Replace a small view whole (rungs, lineage, importance): its layout, then its traces."""
+    with widget.batch_update():
+        widget.layout = figure.layout
+    widget.data = ()
+    widget.add_traces(list(figure.data))
+
+
 def _traces_for(points: int) -> int:
     """Traces a curve of ``points`` points takes: CHUNK + 1 points each, overlapping by one."""
     return 0 if points == 0 else 1 + max(0, -(-(points - CHUNK - 1) // CHUNK))
@@ -420,10 +428,7 @@ class Dashboard:
     def _update_rungs(self) -> None:
         """Redrawn whole (the rung view is small: one point per decision), when shown."""
         figure = rungs_figure(rungs_info(self._state))
-        with self.rungs.batch_update():
-            self.rungs.layout = figure.layout
-        self.rungs.data = ()
-        self.rungs.add_traces(list(figure.data))
+        _redraw(self.rungs, figure)
         self._rungs_drawn = len(self._state.decisions)
 
     def _update_lineage(self) -> None:
@@ -433,10 +438,7 @@ class Dashboard:
         if drawn == self._lineage_drawn:
             return
         figure = lineage_figure(lineage_info(self._state, self._metric))
-        with self.lineage.batch_update():
-            self.lineage.layout = figure.layout
-        self.lineage.data = ()
-        self.lineage.add_traces(list(figure.data))
+        _redraw(self.lineage, figure)
         self._lineage_drawn = drawn
 
     def _update_importance(self) -> None:
@@ -447,10 +449,7 @@ class Dashboard:
 
         scores = importances(Results(self._log.snapshot()))
         figure = importance_figure(importance_info(self._state, scores))
-        with self.importance.batch_update():
-            self.importance.layout = figure.layout
-        self.importance.data = ()
-        self.importance.add_traces(list(figure.data))
+        _redraw(self.importance, figure)
         self._importance_drawn = True
 
     def _on_tab(self, change: dict[str, Any]) -> None:

@@ -14,9 +14,7 @@ from typing import Any
 
 from ray.tune.search.sample import Categorical, Float, Integer
 
-
-def _is_grid(value: Any) -> bool:
-    return isinstance(value, Mapping) and set(value) == {"grid_search"}
+from tunebook.space import is_grid
 
 
 def mutations(ray_space: Mapping[str, Any]) -> dict[str, Any]:
@@ -24,7 +22,7 @@ def mutations(ray_space: Mapping[str, Any]) -> dict[str, Any]:
     choices and grids become their list of values, constants are left out."""
     out: dict[str, Any] = {}
     for name, value in ray_space.items():
-        if _is_grid(value):
+        if is_grid(value):
             out[name] = list(value["grid_search"])
         elif isinstance(value, Categorical):
             out[name] = list(value.categories)
@@ -53,7 +51,7 @@ def bounds(ray_space: Mapping[str, Any]) -> dict[str, Any]:
             low, high = _range(value)
             if math.isfinite(low) and math.isfinite(high):
                 out[name] = [low, high]
-        elif isinstance(value, Mapping) and not _is_grid(value):
+        elif isinstance(value, Mapping) and not is_grid(value):
             nested = bounds(value)
             if nested:
                 out[name] = nested
@@ -65,7 +63,7 @@ def _limits(ray_space: Mapping[str, Any]) -> dict[str, Any]:
     for name, value in ray_space.items():
         if isinstance(value, Float | Integer):
             out[name] = (*_range(value), isinstance(value, Integer))
-        elif isinstance(value, Mapping) and not _is_grid(value):
+        elif isinstance(value, Mapping) and not is_grid(value):
             out[name] = _limits(value)
     return out
 

@@ -32,15 +32,20 @@ from ray.tune.schedulers import (
 Sink = Callable[..., Any]
 
 
-class RecordedASHA(AsyncHyperBandScheduler):
-    """``AsyncHyperBandScheduler`` (ASHA) that reports every rung decision to ``_sink``."""
+class _Reports:
+    """What every recorded scheduler has: a sink for what it reports, left out when pickled
+    (``Tuner()`` pickles its scheduler: the live sink stays in this process)."""
 
     _sink: Sink | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        state.pop("_sink", None)  # Tuner() pickles its scheduler: the live sink stays here
+        state.pop("_sink", None)
         return state
+
+
+class RecordedASHA(_Reports, AsyncHyperBandScheduler):
+    """``AsyncHyperBandScheduler`` (ASHA) that reports every rung decision to ``_sink``."""
 
     def on_trial_result(self, tune_controller: Any, trial: Any, result: dict[str, Any]) -> str:
         bracket = self._trial_info.get(trial.trial_id)
@@ -68,16 +73,9 @@ class RecordedASHA(AsyncHyperBandScheduler):
         return action
 
 
-class _RecordsHalving:
+class _RecordsHalving(_Reports):
     """For HyperBand and BOHB's HyperBand: when a bracket is halved, report each of its trials
     as kept ("continue") or stopped, the cut-off being the worst value kept."""
-
-    _sink: Sink | None = None
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
-        state.pop("_sink", None)
-        return state
 
     def _process_bracket(self, tune_controller: Any, bracket: Any) -> str:
         halves, live = bracket._halves, dict(bracket._live_trials)
@@ -111,7 +109,7 @@ class RecordedBOHB(_RecordsHalving, HyperBandForBOHB):
     """``HyperBandForBOHB`` that reports every halving decision to ``_sink``."""
 
 
-class _RecordsExploits:
+class _RecordsExploits(_Reports):
     """For PBT and PB2: report every exploit to ``_sink``.
 
     Read before Ray's ``_exploit``: the recipient's step and score and its old config; after
@@ -119,13 +117,7 @@ class _RecordsExploits:
     into ``last_result`` first). The recipient continues from that step.
     """
 
-    _sink: Sink | None = None
     _operations: dict[str, Any] | None = None
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
-        state.pop("_sink", None)
-        return state
 
     def _get_new_config(self, trial: Any, trial_to_clone: Any) -> tuple[dict, dict]:
         new_config, operations = super()._get_new_config(trial, trial_to_clone)  # type: ignore[misc]

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tunebook.events import is_number
+from tunebook.events import flat_space, is_number
 
 
 @dataclass
@@ -61,17 +61,9 @@ class TrialState:
         return xs, ys
 
 
-def _log_parameters(space: dict[str, Any], prefix: str = "") -> set[str]:
+def _log_parameters(space: dict[str, Any]) -> set[str]:
     """Names of the parameters a space (``Space.to_dict()``) samples on a log scale."""
-    names: set[str] = set()
-    for name, spec in space.items():
-        if not isinstance(spec, dict):
-            continue
-        if spec.get("type") == "space":
-            names |= _log_parameters(spec.get("params") or {}, f"{prefix}{name}/")
-        elif "log" in str(spec.get("type", "")):
-            names.add(f"{prefix}{name}")
-    return names
+    return {name for name, spec in flat_space(space).items() if "log" in str(spec.get("type"))}
 
 
 class RunState:
