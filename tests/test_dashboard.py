@@ -208,3 +208,20 @@ def test_an_experiment_shows_its_progress_line_where_there_are_no_widgets():
         type("E", (), {"_repr_html_": lambda s: "<b>x</b>", "__repr__": lambda s: "line"})()
     )
     assert bundle == {"text/plain": "line", "text/html": "<b>x</b>"}
+
+
+def test_a_failing_callback_shows_its_traceback_without_output_routing(messages, monkeypatch):
+    def boom(self, change) -> None:
+        raise ValueError("metric view broke")
+
+    monkeypatch.setattr(Dashboard, "_on_metric", boom)
+    log = started_log("a")
+    log.append("result", trial_id="a", iteration=1, metrics={"acc": 0.5, "loss": 2.0})
+    dashboard = Dashboard(Results(log), clock=Clock(), start=False)
+    dashboard.metric_choice.value = "loss"
+    (output, *_) = dashboard.errors.outputs
+    assert output["name"] == "stderr" and "ValueError: metric view broke" in output["text"]
+    # output routed by message id (``with output:``) races between the UI thread and the
+    # kernel's; nbclient then fails on an unbalanced hook
+    updates = [d["state"] for _, _, d in messages.sent if d.get("method") == "update"]
+    assert not [state for state in updates if "msg_id" in state]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
@@ -193,9 +194,14 @@ class Dashboard:
         self.widget.add_class("tunebook-dashboard")
 
     def _guard(self, callback: Callable[..., None]) -> Callable[..., None]:
+        # Not ``with self.errors:``: that routes output by the request's message id, and the
+        # UI thread and the kernel's thread racing over it leave front ends (nbclient) with an
+        # unbalanced hook. Appending the traceback needs no routing.
         def guarded(*args: Any) -> None:
-            with self.errors:
+            try:
                 callback(*args)
+            except Exception:
+                self.errors.append_stderr(traceback.format_exc())
 
         return guarded
 
