@@ -63,6 +63,9 @@ def test_trials_frame():
         "iterations",
         "stopped_at",
         "time",
+        "node",
+        "resources",
+        "checkpoints",
         "error",
     ]
     assert trials["trial_id"].tolist() == ["a", "b", "c"]

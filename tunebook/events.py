@@ -1,9 +1,11 @@
 """The event log: the single source of truth of an experiment.
 
 Every fact tunebook knows about a run is an event: the experiment started (its settings and
-space), a trial started (its config), a trial reported (iteration, metrics, time), a trial
-failed and will be retried, a trial ended (terminated / pruned / stopped / error with the
-traceback text), the experiment ended. Everything else (Results, figures, the dashboard) is
+space), a trial started (its config and resources), a trial reported (iteration, metrics,
+time, and on its first report of an attempt the Ray node it runs on), a trial saved a
+checkpoint (its path), a trial failed and will be retried, a trial ended (terminated /
+pruned / stopped / error with the traceback text; the checkpoints kept), the experiment
+ended. Everything else (Results, figures, the dashboard) is
 computed from these events.
 
 In memory the log is a list of events plus a columnar table of the reports (cheap to append
@@ -55,6 +57,7 @@ KINDS = (
     "result",
     "decision",
     "exploit",
+    "checkpoint",
     "trial_retried",
     "trial_output",
     "trial_ended",

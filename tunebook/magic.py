@@ -110,8 +110,15 @@ class TuneMagic(Magics):
     @argument("--quantile", type=float, help="PBT/PB2: share that clones the top (0.25)")
     @argument("--synch", action="store_true", help="PBT/PB2: synchronous (whole population)")
     @argument("--keep-checkpoints", type=int, help="checkpoints kept per trial (default all)")
+    @argument("--checkpoint-score", help='which checkpoints to keep: "acc" or "loss:min"')
     @argument("--search", help="random, grid, tpe, gp, qmc, cmaes, hyperopt, bohb or bayesopt")
     @argument("--resources", help='per trial, e.g. "cpu=1,gpu=0.5"')
+    @argument(
+        "--adaptive-resources",
+        action="store_true",
+        help="give the CPUs of finished trials to the running ones",
+    )
+    @argument("--max-failures", type=int, help="retry a failed trial this many times")
     @argument("--time-budget", type=float, help="stop the experiment after this many seconds")
     @argument("--seed", type=int, help="seed of the search")
     @argument("--name", help="the experiment's name (and folder)")
@@ -203,6 +210,9 @@ class TuneMagic(Magics):
             "quantile_fraction": args.quantile,
             "synch": True if args.synch else None,
             "keep_checkpoints": args.keep_checkpoints,
+            "checkpoint_score": args.checkpoint_score,
+            "adaptive_resources": args.adaptive_resources,
+            "max_failures": args.max_failures or 0,
             "resources_per_trial": parse_resources(args.resources) if args.resources else None,
             "time_budget_s": args.time_budget or self.time_budget,
             "seed": args.seed,

@@ -64,6 +64,11 @@ class Trial:
         status: terminated, pruned, stopped, error or running.
         error: the traceback text when the trial failed.
         history: every report of the trial (also as ``metrics_dataframe``, Ray's name).
+        checkpoint: the path of the trial's checkpoint to use: the best kept one by
+            ``checkpoint_score`` when the run set one, else the latest kept; None without any.
+        checkpoints: the paths of every checkpoint kept (``keep_checkpoints``), oldest first.
+        node: the Ray node id the trial ran on last.
+        resources: what the trial held last, e.g. ``{"cpu": 2.0}``.
     """
 
     trial_id: str
@@ -73,6 +78,10 @@ class Trial:
     status: str
     error: str | None = None
     history: pd.DataFrame = field(default_factory=pd.DataFrame, compare=False, repr=False)
+    checkpoint: str | None = None
+    checkpoints: list[str] = field(default_factory=list, repr=False)
+    node: str | None = None
+    resources: dict[str, float] | None = None
 
     @property
     def metrics_dataframe(self) -> pd.DataFrame:
@@ -115,10 +124,29 @@ class Progress:
         return f"[{self.status}] {', '.join(parts)} | {self.elapsed:.1f} s{best}"
 
 
+def _resources_text(resources: Mapping[str, float] | None) -> str | None:
+    """``{"cpu": 2.0, "gpu": 0.5}`` as ``"cpu=2, gpu=0.5"``."""
+    if not resources:
+        return None
+    return ", ".join(f"{name}={amount:g}" for name, amount in resources.items())
+
+
 class _TrialRecord:
     """What one pass over the events learns about one trial."""
 
-    __slots__ = ("trial_id", "config", "status", "error", "reports", "started", "ended", "node")
+    __slots__ = (
+        "trial_id",
+        "config",
+        "status",
+        "error",
+        "reports",
+        "started",
+        "ended",
+        "node",
+        "resources",
+        "checkpoints",
+        "kept",
+    )
 
     def __init__(self, trial_id: str, config: dict[str, Any], started: float) -> None:
         self.trial_id = trial_id
@@ -128,7 +156,10 @@ class _TrialRecord:
         self.reports: list[dict[str, Any]] = []  # result events
         self.started = started
         self.ended: float | None = None
-        self.node: str | None = None
+        self.node: str | None = None  # the Ray node of its latest attempt
+        self.resources: dict[str, float] | None = None  # what it holds now
+        self.checkpoints: list[dict[str, Any]] = []  # checkpoint events
+        self.kept: list[str] | None = None  # the checkpoints Ray kept, when it ended
 
 
 class Results:
@@ -222,14 +253,21 @@ class Results:
                     )
                 else:  # restarted after a failure
                     record.status, record.error, record.ended = "running", None, None
-                records[event["trial_id"]].node = event.get("node")
+                if event.get("resources"):
+                    records[event["trial_id"]].resources = event["resources"]
             elif kind == "result" and event.get("trial_id") in records:
-                records[event["trial_id"]].reports.append(event)
+                record = records[event["trial_id"]]
+                record.reports.append(event)
+                record.node = event.get("node") or record.node
+            elif kind == "checkpoint" and event.get("trial_id") in records:
+                records[event["trial_id"]].checkpoints.append(event)
             elif kind == "trial_ended" and event.get("trial_id") in records:
                 record = records[event["trial_id"]]
                 record.status = event.get("status", "terminated")
                 record.error = event.get("error")
                 record.ended = event["time"]
+                if "checkpoints_kept" in event:
+                    record.kept = list(event["checkpoints_kept"])
         for _, exploit in self._effective_exploits:  # a PBT member's config is its last one
             record = records.get(exploit["recipient"])
             if record is not None:
@@ -318,7 +356,9 @@ class Results:
         """One row per trial: ``trial_id``, ``status``, a ``config/<name>`` column per
         parameter, ``last_<metric>``, ``best_<metric>``, ``iterations``, ``stopped_at`` (the
         rung where the scheduler stopped it, if it did), ``time`` (seconds the trial ran),
-        ``error`` (the traceback text of a failed trial)."""
+        ``node`` (the Ray node id of its latest attempt), ``resources`` (what it holds now,
+        e.g. ``cpu=2, gpu=0.5``), ``checkpoints`` (how many Ray kept), ``error`` (the
+        traceback text of a failed trial)."""
         metric, mode = self.metric, self.mode
         end_of_run = self._end["time"] if self._end else None
         stopped_at = {
@@ -340,6 +380,9 @@ class Results:
             finished = record.ended or (record.reports[-1]["time"] if record.reports else None)
             finished = finished or end_of_run or record.started
             row["time"] = finished - record.started
+            row["node"] = record.node
+            row["resources"] = _resources_text(record.resources)
+            row["checkpoints"] = len(self._kept(record))
             row["error"] = record.error
             rows.append(row)
         columns = ["trial_id", "status"]
@@ -350,8 +393,8 @@ class Results:
         columns += config_columns
         if metric:
             columns += [f"last_{metric}", f"best_{metric}"]
-        columns += ["iterations", "stopped_at", "time", "error"]
-        return pd.DataFrame(rows, columns=columns)
+        columns += ["iterations", "stopped_at", "time", "node", "resources", "checkpoints"]
+        return pd.DataFrame(rows, columns=[*columns, "error"])
 
     def _config_order(self) -> dict[str, int]:
         space = self._settings.get("space") or {}
@@ -513,7 +556,40 @@ class Results:
             status=record.status,
             error=record.error,
             history=history[history["trial_id"] == record.trial_id].reset_index(drop=True),
+            checkpoint=self._chosen_checkpoint(record),
+            checkpoints=self._kept(record),
+            node=record.node,
+            resources=record.resources,
         )
+
+    @staticmethod
+    def _kept(record: _TrialRecord) -> list[str]:
+        """The trial's checkpoints Ray kept: as recorded at its end, or (while it runs) those
+        still on disk."""
+        if record.kept is not None:
+            return list(record.kept)
+        return [c["path"] for c in record.checkpoints if Path(c["path"]).exists()]
+
+    def _chosen_checkpoint(self, record: _TrialRecord) -> str | None:
+        kept = self._kept(record)
+        if not kept:
+            return None
+        score = self._settings.get("checkpoint_score")
+        if not score:
+            return kept[-1]
+        values = {
+            report.get("iteration"): (report.get("metrics") or {}).get(score["metric"])
+            for report in record.reports
+        }
+        scored = [
+            (values.get(c.get("iteration")), c["path"])
+            for c in record.checkpoints
+            if c["path"] in kept and is_number(values.get(c.get("iteration")))
+        ]
+        if not scored:
+            return kept[-1]
+        sign = 1 if score["mode"] == "max" else -1
+        return max(reversed(scored), key=lambda pair: sign * pair[0])[1]
 
     def best(
         self,

@@ -21,6 +21,9 @@ FAST_ENV = {
     # reported, when a trial ends without it.
     "TUNE_DISABLE_STRICT_METRIC_CHECKING": "1",
     "RAY_AIR_NEW_OUTPUT": "0",
+    # keep_checkpoints makes Ray snapshot its experiment state at each checkpoint, and warn
+    # about it into the notebook every few seconds; the snapshot is small and local
+    "TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S": "0",
 }
 
 

@@ -25,6 +25,8 @@ RAY_KEYS = frozenset(
         "should_checkpoint",
         "__duplicate__",
         "trainable_name",
+        # a Ray Train run's checkpoint (its TuneReportCallback): recorded as a checkpoint
+        "checkpoint_path",
     ]
 )
 
@@ -106,8 +108,10 @@ class Recorder(Callback):
         metric: str | None = None,
         scheduler: TrialScheduler | None = None,
         time_budget_s: float | None = None,
+        resources: dict[str, float] | None = None,
     ) -> None:
         self._log: EventLog | None = log
+        self._fixed_resources = resources  # what a trial holds, when Ray's request is not it
         self._control = control
         self._metric = metric
         self._reported: dict[str, set[str]] = {}  # trial -> the metric names it reported
@@ -116,7 +120,9 @@ class Recorder(Callback):
         self._started: set[str] = set()
         self._ended: set[str] = set()
         self._decided_stop: dict[str, dict[str, Any]] = {}
-        self._nodes: dict[str, str] = {}
+        self._nodes: dict[str, str] = {}  # trial -> the node of its current attempt
+        self._resources: dict[str, dict[str, float]] = {}  # trial -> resources last recorded
+        self._checkpoints: dict[str, list[str]] = {}  # trial -> checkpoint paths recorded
         self._output_seen: dict[str, int] = {}
         self._cut: set[str] = set()  # trials a scheduler's recorded decision stopped
 
@@ -136,7 +142,12 @@ class Recorder(Callback):
         self._started.add(trial.trial_id)
         self._ended.discard(trial.trial_id)
         self._decided_stop.pop(trial.trial_id, None)
-        self._log.append("trial_started", trial_id=trial.trial_id, config=trial.config)
+        self._nodes.pop(trial.trial_id, None)  # a new attempt may run elsewhere
+        fields: dict[str, Any] = {}
+        resources = self._fixed_resources or trial_resources(trial)
+        if resources and resources != self._resources.get(trial.trial_id):
+            self._resources[trial.trial_id] = fields["resources"] = resources
+        self._log.append("trial_started", trial_id=trial.trial_id, config=trial.config, **fields)
 
     def on_trial_result(
         self,
@@ -153,12 +164,15 @@ class Recorder(Callback):
             "iteration": result.get("training_iteration"),
             "metrics": reported_metrics(result),
         }
-        node = result.get("node_ip")
-        if node and self._nodes.get(trial.trial_id) != node:
-            self._nodes[trial.trial_id] = node
-            fields["node"] = node
+        if trial.trial_id not in self._nodes:  # the first report of this attempt
+            node = trial_node(trial) or str(result.get("node_ip") or "")
+            if node:
+                self._nodes[trial.trial_id] = fields["node"] = node
+                fields["node_ip"] = result.get("node_ip")
         self._reported.setdefault(trial.trial_id, set()).update(fields["metrics"])
         self._log.append("result", **fields)
+        if result.get("checkpoint_path"):  # a Ray Train run's checkpoint
+            self._checkpoint(trial, str(result["checkpoint_path"]), fields["iteration"])
         if result.get("done"):
             # Ray sets done=True before callbacks when the stopper or the scheduler said STOP.
             self._decided_stop[trial.trial_id] = result
@@ -185,6 +199,26 @@ class Recorder(Callback):
         """A PBT/PB2 exploit (``tunebook.engine._schedulers``), as an event."""
         if self._log is not None:
             self._log.append("exploit", **fields)
+
+    def on_checkpoint(
+        self,
+        iteration: int,
+        trials: list[RayTrial],
+        trial: RayTrial,
+        checkpoint: Any,
+        **info: Any,
+    ) -> None:
+        # called before Ray's checkpoint manager registers it (and deletes what it no longer
+        # keeps): which ones were kept is recorded when the trial ends
+        path = getattr(checkpoint, "path", None)
+        if path:
+            self._checkpoint(trial, str(path), (trial.last_result or {}).get("training_iteration"))
+
+    def _checkpoint(self, trial: RayTrial, path: str, iteration: Any) -> None:
+        if self._log is None:
+            return
+        self._checkpoints.setdefault(trial.trial_id, []).append(path)
+        self._log.append("checkpoint", trial_id=trial.trial_id, iteration=iteration, path=path)
 
     def on_trial_complete(
         self, iteration: int, trials: list[RayTrial], trial: RayTrial, **info: Any
@@ -256,6 +290,10 @@ class Recorder(Callback):
             self.on_trial_start(0, [], trial)
         self._ended.add(trial.trial_id)
         self._record_output(trial)
+        if trial.trial_id in self._checkpoints:
+            fields["checkpoints_kept"] = [
+                path for path in self._checkpoints[trial.trial_id] if Path(path).exists()
+            ]
         self._log.append("trial_ended", trial_id=trial.trial_id, status=status, **fields)
 
     def _record_output(self, trial: RayTrial) -> None:
@@ -275,6 +313,31 @@ class Recorder(Callback):
                 "trial_output", trial_id=trial.trial_id, stream=stream, text=prefix + new
             )
             self._output_seen[key] = len(text)
+
+
+def trial_node(trial: RayTrial) -> str | None:
+    """The Ray node id of the actor running the trial now (two nodes may share an IP)."""
+    actor = getattr(trial.temporary_state, "ray_actor", None)
+    if actor is None:
+        return None
+    try:
+        from ray._private import state
+
+        info = state.actors(actor_id=actor._actor_id.hex())
+        node = (info.get("Address") or {}).get("NodeID")
+    except Exception:  # the node is a label: never lose the result over it
+        return None
+    return str(node) if node else None
+
+
+def trial_resources(trial: RayTrial) -> dict[str, float]:
+    """What the trial holds: ``{"cpu": 2.0, "gpu": 0.5, ...}`` (all of its bundles)."""
+    factory = trial.placement_group_factory
+    if factory is None:
+        return {}
+    required = factory.required_resources
+    names = {"CPU": "cpu", "GPU": "gpu"}
+    return {names.get(k, k): float(v) for k, v in sorted(required.items()) if v}
 
 
 #: At most this much of a trial's printed output is kept (its end, where errors are).

@@ -455,6 +455,8 @@ def run(
     hyperparam_bounds: Mapping[str, Any] | None = None,
     synch: bool | None = None,
     keep_checkpoints: int | None = None,
+    checkpoint_score: str | None = None,
+    adaptive_resources: bool = False,
     max_failures: int = 0,
     with_parameters: Mapping[str, Any] | None = None,
     parent: Any = None,
@@ -469,7 +471,12 @@ def run(
     Args:
         objective: ``def objective(config)`` that calls ``tb.report(**metrics)`` (or Ray's
             ``tune.report``) any number of times, or returns a dict of metrics once. A Ray
-            ``Trainable`` class works too.
+            ``Trainable`` class works too, and so does a Ray Train trainer
+            (``TorchTrainer(train_func, scaling_config=...)``): each trial runs its ``fit()``
+            with the trial's ``train_loop_config``, and the workers' ``ray.train.report``
+            metrics are the trial's reports. Its space is ``{"train_loop_config": {...}}``;
+            its ScalingConfig sets each trial's resources, and as many trials run at once
+            as the cluster holds (unless max_concurrent_trials says).
         space: parameter name -> domain (``tb.loguniform(...)``, Ray's ``tune.*``), grid,
             constant or nested dict; or a :class:`tunebook.Space`.
         metric: the metric to optimise, as the trial reports it.
@@ -482,7 +489,8 @@ def run(
             (Optuna's samplers), ``"hyperopt"``, ``"bohb"``, ``"bayesopt"`` (a Gaussian
             process, through bayesian-optimization 3.x), or a Ray Tune ``Searcher``. All but
             random, grid, tpe and qmc need an extra: ``pip install 'tunebook[NAME]'``.
-        resources_per_trial: e.g. ``{"cpu": 2, "gpu": 0.5}``; default one CPU.
+        resources_per_trial: e.g. ``{"cpu": 2, "gpu": 0.5}``; default one CPU. A request
+            that no node of the cluster can hold is refused before the run.
         time_budget_s: stop the whole experiment after this many seconds.
         name: the experiment's name and folder (default: objective name and time).
         storage_path: the folder experiment folders go in (default ``$TUNEBOOK_RESULTS`` or
@@ -504,6 +512,14 @@ def run(
             Ray's asynchronous PBT). Better for a small population that runs at once.
         keep_checkpoints: keep this many checkpoints per trial (``report(state=...)`` writes
             one per report; default: all).
+        checkpoint_score: which checkpoints ``keep_checkpoints`` keeps, and which one
+            ``results.best().checkpoint`` is: the best by this metric (``"acc"``, in the
+            experiment's mode, or ``"loss:min"``); default: the latest.
+        adaptive_resources: give the CPUs (and GPUs) that finished trials free up to the
+            trials still running (Ray Tune's ``ResourceChangingScheduler`` around the
+            scheduler). A trial's resources change at a pause and restart: it goes on from its
+            last ``report(state=...)`` (read it with ``tb.restore()``) and can read what it
+            holds with ``ray.tune.get_context().get_trial_resources()``.
         max_failures: retry a failed trial this many times.
         with_parameters: large objects (data sets, arrays) the objective takes as keyword
             arguments: they go through Ray's object store once per experiment, not once per
@@ -531,9 +547,19 @@ def run(
     """
     from ray import tune
 
+    from tunebook.engine import _train
+
     shared = dict(with_parameters or {})
-    label = _objective(objective, shared)
-    _ship_by_value(objective)
+    trainer = _train.is_trainer(objective)
+    if trainer:
+        label = type(objective).__name__
+        _train_options(label, space, shared, resources_per_trial, adaptive_resources)
+        _ship_by_value(getattr(objective, "train_loop_per_worker", None))
+    elif _train.is_legacy_trainer(objective):
+        label = type(objective).__name__  # Ray Tune runs a V1 trainer itself
+    else:
+        label = _objective(objective, shared)
+        _ship_by_value(objective)
     if not isinstance(metric, str) or not metric:
         raise OptionError(f"metric must be the name of a reported metric, got {metric!r}.")
     if mode not in ("max", "min"):
@@ -583,6 +609,9 @@ def run(
         or keep_checkpoints < 1
     ):
         raise OptionError(f"keep_checkpoints must be an integer >= 1, got {keep_checkpoints!r}.")
+    score = _checkpoint_score(checkpoint_score, metric, mode)
+    if not isinstance(adaptive_resources, bool):
+        raise OptionError(f"adaptive_resources must be True or False, got {adaptive_resources!r}.")
     ray_scheduler, scheduler_label = _scheduler(
         scheduler,
         {
@@ -613,15 +642,50 @@ def run(
     cluster = ensure_ray(address)
     if resources:
         check_resources(resources)
+    concurrency = max_concurrent_trials
+    if trainer:
+        fits = _train.check_cluster(objective, label)
+        concurrency = concurrency or fits
+        if _is_generator(search_alg) and not search_alg.max_concurrent:
+            search_alg.max_concurrent = concurrency
 
     path = storage / exp_name
     log = EventLog(path / EVENTS_FILE)
     control = StopControl()
-    recorder = Recorder(log, control, metric, ray_scheduler, time_budget_s)
+    recorder = Recorder(
+        log,
+        control,
+        metric,
+        ray_scheduler,
+        time_budget_s,
+        resources=_train.workers_resources(objective) if trainer else None,
+    )
     recording(ray_scheduler, recorder.decision, recorder.exploit)
-    trainable = tune.with_parameters(objective, **shared) if shared else objective
+    if trainer:
+        # The trial only drives the run (Ray Train's controller takes no CPU); its workers
+        # hold the resources. Ray refuses an empty request, and a sliver of a CPU would leave
+        # the workers one CPU short: one byte of memory it is.
+        trainable = tune.with_resources(
+            _train.trainer_trial(
+                objective,
+                storage_path=str(storage / RAY_STATE_DIR / "train"),
+                keep_checkpoints=keep_checkpoints,
+                checkpoint_score=score,
+            ),
+            {"cpu": 0, "memory": 1},
+        )
+    else:
+        trainable = tune.with_parameters(objective, **shared) if shared else objective
     if resources:
         trainable = tune.with_resources(trainable, resources)
+    tune_scheduler = ray_scheduler
+    if adaptive_resources:
+        from ray.tune.schedulers import ResourceChangingScheduler
+        from ray.tune.schedulers.resource_changing_scheduler import DistributeResources
+
+        tune_scheduler = ResourceChangingScheduler(
+            base_scheduler=ray_scheduler, resources_allocation_function=DistributeResources()
+        )
     import ray
 
     log.append(
@@ -634,8 +698,12 @@ def run(
         total_trials=_total_trials(space, num_samples),
         scheduler=scheduler_label,
         search=search_label,
-        max_concurrent_trials=max_concurrent_trials,
+        max_concurrent_trials=concurrency,
         resources_per_trial=resources,
+        adaptive_resources=adaptive_resources,
+        trainer=_train.describe(objective) if trainer else None,
+        keep_checkpoints=keep_checkpoints,
+        checkpoint_score=None if score is None else {"metric": score[0], "mode": score[1]},
         time_budget_s=time_budget_s,
         seed=seed,
         objective=label,
@@ -653,11 +721,11 @@ def run(
             metric=None if own_metric else metric,
             mode=None if own_metric else mode,
             num_samples=num_samples,
-            max_concurrent_trials=None if _is_generator(search_alg) else max_concurrent_trials,
-            scheduler=ray_scheduler,
+            max_concurrent_trials=None if _is_generator(search_alg) else concurrency,
+            scheduler=tune_scheduler,
             search_alg=search_alg,
             time_budget_s=time_budget_s,
-            reuse_actors=True,
+            reuse_actors=not adaptive_resources,  # Ray's ResourceChangingScheduler refuses it
         ),
         run_config=tune.RunConfig(
             name=exp_name,
@@ -668,7 +736,11 @@ def run(
             progress_reporter=SilentReporter(),
             log_to_file=True,  # each trial's prints and warnings go to its record
             failure_config=tune.FailureConfig(max_failures=max_failures),
-            checkpoint_config=tune.CheckpointConfig(num_to_keep=keep_checkpoints),
+            checkpoint_config=tune.CheckpointConfig(
+                num_to_keep=keep_checkpoints,
+                checkpoint_score_attribute=None if score is None else score[0],
+                checkpoint_score_order="max" if score is None else score[1],
+            ),
         ),
     )
     experiment = Experiment(exp_name, path, log, control, tuner, time_budget_s)._start()
@@ -676,6 +748,58 @@ def run(
     if wait:
         experiment.wait()
     return experiment
+
+
+def _checkpoint_score(value: Any, metric: str, mode: str) -> tuple[str, str] | None:
+    """``"acc"`` (in the experiment's mode when it is the experiment's metric) or
+    ``"loss:min"`` as ``(metric, order)``."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip(":"):
+        raise OptionError(
+            f"checkpoint_score must be a metric's name ('acc', or 'loss:min'), got {value!r}."
+        )
+    name, _, order = value.partition(":")
+    if not order:
+        if name != metric:
+            raise OptionError(
+                f"checkpoint_score={value!r}: say whether more or less {name} is better, as "
+                f"'{name}:max' or '{name}:min' (the experiment's mode is for {metric!r})."
+            )
+        order = mode
+    if order not in ("max", "min"):
+        raise OptionError(f"checkpoint_score={value!r}: the order after ':' must be max or min.")
+    return name, order
+
+
+def _train_options(
+    label: str,
+    space: Any,
+    shared: Mapping[str, Any],
+    resources: Any,
+    adaptive: Any,
+) -> None:
+    """What does not apply to a Ray Train trainer, refused with what to do instead."""
+    from tunebook.engine import _train
+
+    if not isinstance(space, Mapping):
+        raise OptionError(f"space must be a dict of parameter -> domain, got {space!r}.")
+    _train.check_space(space, label)
+    if shared:
+        raise OptionError(
+            f"with_parameters does not apply to a {label}: give it the data as "
+            f"{label}(datasets={{...}}) (Ray Data), or read it in the train function."
+        )
+    if resources is not None:
+        raise OptionError(
+            f"resources_per_trial does not apply to a {label}: its workers hold the "
+            "resources; set them with ScalingConfig(num_workers=..., resources_per_worker=...)."
+        )
+    if adaptive:
+        raise OptionError(
+            f"adaptive_resources does not apply to a {label}: its ScalingConfig sets its "
+            "workers (num_workers=(min, max) lets Ray Train scale them)."
+        )
 
 
 def _parent_stage(
