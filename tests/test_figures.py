@@ -264,3 +264,62 @@ def test_rungs_info_from_hand_made_decisions():
     assert any("iter 1: 0.5 → iter 4: 0.7" in t for t in texts)  # a trial's path on hover
     assert any("stopped here" in t for t in texts)
     assert "2 trials, 1 stopped" in figure.layout.xaxis.ticktext[0]
+
+
+def test_nodes_resources_checkpoints_and_a_retry_that_starts_over():
+    s = state()
+    s.add(
+        [
+            {
+                "event": "result",
+                "time": 7.0,
+                "trial_id": "a",
+                "iteration": 4,
+                "node": "n1" * 10,
+                "metrics": {"acc": 0.95},
+            },
+            {
+                "event": "result",
+                "time": 7.0,
+                "trial_id": "b",
+                "iteration": 3,
+                "node": "n2" * 10,
+                "metrics": {"acc": 0.7},
+            },
+            {"event": "checkpoint", "time": 7.1, "trial_id": "a", "iteration": 4, "path": "/p1"},
+            {"event": "checkpoint", "time": 7.2, "trial_id": "a", "iteration": 5, "path": "/p2"},
+            {
+                "event": "trial_started",
+                "time": 8.0,
+                "trial_id": "a",
+                "config": {"lr": 0.1},
+                "resources": {"cpu": 2.0},
+            },
+            # a on another node, from iteration 1 again (retried without a checkpoint)
+            {
+                "event": "result",
+                "time": 9.0,
+                "trial_id": "a",
+                "iteration": 1,
+                "node": "n2" * 10,
+                "metrics": {"acc": 0.4},
+            },
+            {
+                "event": "trial_ended",
+                "time": 9.5,
+                "trial_id": "a",
+                "status": "terminated",
+                "checkpoints_kept": ["/p2"],
+            },
+        ]
+    )
+    info = table_info(s, "trial_id", ascending=True)
+    assert info.columns[-3:] == ("node", "resources", "checkpoints")
+    assert info.rows[0][-3:] == ("n2n2n2n2", "cpu=2", 1)
+    assert info.rows[1][-3:] == ("n2n2n2n2", None, 0)
+    assert info.rows[0][3:5] == (0.4, 0.95)  # last and best: the line breaks, values stay
+    xs, ys = s.trials["a"].series("acc")
+    assert xs == [1, 2, 3, 4, 1, 1] and ys[:4] == [0.5, 0.7, 0.9, 0.95] and ys[5] == 0.4
+    assert ys[4] != ys[4]  # NaN: the curve is not drawn back from 4 to 1
+    # one node, nothing held, no checkpoint: the table stays narrow
+    assert table_info(state()).columns[-1] == "config/act"

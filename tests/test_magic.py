@@ -191,6 +191,18 @@ acc_typo = a
             "Did you mean 'asha'",
         ),
         (
+            "--metric acc --mode max --resources gpu=0.5",
+            "a = uniform(0, 1)\nacc = a\n",
+            tb.OptionError,
+            "resources_per_trial asks for gpu=0.5, but no node has any",
+        ),
+        (
+            "--metric acc --mode max --checkpoint-score loss",
+            "a = uniform(0, 1)\nacc = a\n",
+            tb.OptionError,
+            "as 'loss:max' or 'loss:min'",
+        ),
+        (
             "--metric acc --mode max --resources cpu",
             "a = uniform(0, 1)\nacc = a\n",
             MagicOptionError,
@@ -318,3 +330,43 @@ f = -(x - 0.3) ** 2 + (0.01 if kind == "a" else 0)
     )
     assert stage3.results.space["x"].upper == 1.0  # --space overrode x
     assert stage3.results.stages["name"].tolist() == [stage1.name, stage3.name]
+
+
+def test_line_magic_tunes_a_ray_train_trainer_with_the_scale_options(shell):
+    run(
+        shell,
+        """
+import ray.train
+from ray.train import ScalingConfig
+from ray.train.torch import TorchTrainer
+
+def train_func(config):
+    for epoch in range(2):
+        ray.train.report({"loss": config["lr"] / (epoch + 1)})
+
+trainer = TorchTrainer(train_func, scaling_config=ScalingConfig(num_workers=1))
+train_space = {"train_loop_config": {"lr": tb.uniform(0.1, 1)}}
+""",
+    )
+    exp = run(
+        shell,
+        "%tune trainer --space train_space --metric loss --mode min -n 1 --wait "
+        "--keep-checkpoints 2 --checkpoint-score loss --max-failures 1",
+    )
+    results = exp.results
+    assert results.trials["status"].tolist() == ["terminated"]
+    assert results.history["loss"].tolist()[1] == results.history["loss"].tolist()[0] / 2
+    settings = results.settings
+    assert settings["trainer"]["class"] == "TorchTrainer"
+    assert settings["checkpoint_score"] == {"metric": "loss", "mode": "min"}
+    assert settings["keep_checkpoints"] == 2
+
+
+def test_cell_magic_takes_adaptive_resources(shell):
+    exp = run(
+        shell,
+        "%%tune --metric acc --mode max -n 1 --adaptive-resources --wait\n"
+        "a = uniform(0, 1)\nacc = a\n",
+    )
+    assert exp.results.settings["adaptive_resources"] is True
+    assert exp.results.trials["status"].tolist() == ["terminated"]

@@ -21,6 +21,7 @@ from traitlets import Float, Int, Unicode
 
 from tunebook.cell import capture, parse_cell, trial_function
 from tunebook.engine import Experiment, experiments, run
+from tunebook.engine._train import is_trainer
 from tunebook.errors import UserInputError, did_you_mean
 from tunebook.results import Results
 from tunebook.space import Space
@@ -281,8 +282,10 @@ class TuneMagic(Magics):
             close = did_you_mean(name, [k for k in namespace if not k.startswith("_")])
             raise MagicOptionError(f"%tune {name}: the notebook defines no {name!r}.{close}")
         objective = namespace[name]
-        if not callable(objective):
-            raise MagicOptionError(f"%tune {name}: {name} is not a function.")
+        if not callable(objective) and not is_trainer(objective):
+            raise MagicOptionError(
+                f"%tune {name}: {name} is neither a function nor a Ray Train trainer."
+            )
         parent, base = self._parent(args)
         if not args.space and base is not None:
             return self._launch(args, objective, base, parent=parent, warm_start=args.warm_start)

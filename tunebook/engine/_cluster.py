@@ -131,8 +131,13 @@ def check_resources(resources: Mapping[str, float]) -> None:
         ray_name = names.get(key.lower(), key)
         largest = max((node.get(ray_name, 0.0) for node in nodes), default=0.0)
         if amount > largest:
-            have = f"the largest node has {largest:g}" if largest else "no node has any"
+            if largest:
+                advice = f"Ask for at most {largest:g}, or connect to a cluster that has more."
+                have = f"the largest node has {largest:g}"
+            else:
+                advice = f"Leave {key} out, or connect to a cluster whose nodes have it."
+                have = "no node has any"
             raise OptionError(
                 f"resources_per_trial asks for {key}={amount:g}, but {have}: no trial could "
-                f"ever start. Ask for at most {largest:g}, or connect to a cluster that has more."
+                f"ever start. {advice}"
             )

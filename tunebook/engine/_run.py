@@ -511,7 +511,7 @@ def run(
             other) instead of each member against the others' latest scores (the default,
             Ray's asynchronous PBT). Better for a small population that runs at once.
         keep_checkpoints: keep this many checkpoints per trial (``report(state=...)`` writes
-            one per report; default: all).
+            one per report; default: all), and the latest one besides (Ray resumes from it).
         checkpoint_score: which checkpoints ``keep_checkpoints`` keeps, and which one
             ``results.best().checkpoint`` is: the best by this metric (``"acc"``, in the
             experiment's mode, or ``"loss:min"``); default: the latest.

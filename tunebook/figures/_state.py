@@ -42,17 +42,24 @@ class TrialState:
     values: dict[str, list[float | None]] = field(default_factory=dict)
     last: dict[str, Any] = field(default_factory=dict)
     segments: list[Segment] = field(default_factory=list)  # more than one after PBT exploits
+    node: str | None = None  # the Ray node of its latest attempt
+    resources: dict[str, float] | None = None
+    checkpoints: int = 0  # recorded; those kept, once it ended
 
     def series(self, metric: str) -> tuple[list[int], list[float]]:
         """(iterations, values) of the reports that carried a number for ``metric``. Where a
-        PBT exploit starts a new segment, a NaN value breaks the line (the iteration may go
-        back to the donor's), so that a curve is never drawn back over itself."""
+        PBT exploit starts a new segment, or a retried trial starts again from an earlier
+        iteration, a NaN value breaks the line, so that a curve is never drawn back over
+        itself."""
         column = self.values.get(metric, [])
         breaks = {segment.first for segment in self.segments[1:]}
         xs: list[int] = []
         ys: list[float] = []
+        previous = None
         for index, (i, v) in enumerate(zip(self.iterations, column, strict=False)):
-            if index in breaks and xs:
+            back = previous is not None and i <= previous
+            previous = i
+            if (index in breaks or back) and xs:
                 xs.append(i)
                 ys.append(math.nan)
             if v is not None:
@@ -98,6 +105,7 @@ class RunState:
         self.exploits: list[dict[str, Any]] = []  # PBT's exploits, in order
         self._pending: dict[str, dict[str, Any]] = {}  # member -> exploit not yet restarted
         self._restarted: dict[str, dict[str, Any]] = {}  # member -> exploit, restarted
+        self.nodes: set[str] = set()  # every Ray node a trial reported from
 
     def _better(self, value: float, than: float) -> bool:
         return value > than if self.mode == "max" else value < than
@@ -133,6 +141,9 @@ class RunState:
                     )
                     exploit["trained"] = True
                 trial.iterations.append(int(event.get("iteration") or n + 1))
+                if "node" in event:
+                    trial.node = event["node"]
+                    self.nodes.add(event["node"])
                 metrics = event.get("metrics") or {}
                 trial.last.update(metrics)
                 values = trial.values
@@ -171,12 +182,21 @@ class RunState:
                     trials[trial_id].status = "running"
                 else:
                     trials[trial_id] = TrialState(trial_id, event.get("config") or {})
+                if event.get("resources"):
+                    trials[trial_id].resources = event["resources"]
                 changed.add(trial_id)
+            elif kind == "checkpoint":
+                trial = self.trials.get(event.get("trial_id", ""))
+                if trial is not None:
+                    trial.checkpoints += 1
+                    changed.add(trial.trial_id)
             elif kind == "trial_ended":
                 trial = self.trials.get(event.get("trial_id", ""))
                 if trial is not None:
                     trial.status = event.get("status", "terminated")
                     trial.error = event.get("error")
+                    if "checkpoints_kept" in event:
+                        trial.checkpoints = len(event["checkpoints_kept"])
                     changed.add(trial.trial_id)
             elif kind == "trial_output":
                 trial = self.trials.get(event.get("trial_id", ""))

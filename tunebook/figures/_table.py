@@ -23,7 +23,9 @@ class TableInfo(NamedTuple):
 def table_info(
     state: RunState, sort_by: str | None = None, ascending: bool | None = None, limit: int = 100
 ) -> TableInfo:
-    """Trials with status, iterations, last and best value of the metric, and their config.
+    """Trials with status, iterations, last and best value of the metric, and their config;
+    the node each ran on (when there are several), what it holds and its checkpoints (when
+    any trial has them).
 
     Sorted by ``sort_by`` (default: the best value, best first); missing values last.
     """
@@ -35,15 +37,31 @@ def table_info(
     if metric:
         columns += [f"last_{metric}", f"best_{metric}"]
     columns += [f"config/{n}" for n in config_names]
+    trials = state.trials.values()
+    # where trials ran and what they hold, when that tells something
+    extra = {
+        "node": len(state.nodes) > 1,
+        "resources": any(t.resources for t in trials),
+        "checkpoints": any(t.checkpoints for t in trials),
+    }
+    columns += [name for name, shown in extra.items() if shown]
     better = max if state.mode == "max" else min
     rows = []
-    for trial in state.trials.values():
+    for trial in trials:
         row: list[Any] = [trial.trial_id, trial.status, len(trial.iterations)]
         if metric:
             _, values = trial.series(metric)
+            values = [v for v in values if not math.isnan(v)]
             row += [values[-1] if values else None, better(values) if values else None]
         config = flat_config(trial.config)
         row += [config.get(n) for n in config_names]
+        if extra["node"]:
+            row.append(trial.node[:8] if trial.node else None)
+        if extra["resources"]:
+            resources = trial.resources or {}
+            row.append(", ".join(f"{k}={v:g}" for k, v in resources.items()) or None)
+        if extra["checkpoints"]:
+            row.append(trial.checkpoints)
         rows.append(tuple(row))
     key = sort_by if sort_by in columns else (f"best_{metric}" if metric else "trial_id")
     if ascending is None:
