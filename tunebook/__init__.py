@@ -62,6 +62,7 @@ _LAZY = {
     "watch": "tunebook.watch",
     "Dashboard": "tunebook.dashboard",
     "SpaceEditor": "tunebook.editor",
+    "LocalCluster": "tunebook.local_cluster",
 }
 
 _SUBMODULES = (
@@ -78,12 +79,14 @@ _SUBMODULES = (
     "magic",
     "watch",
     "editor",
+    "local_cluster",
 )
 
 __all__ = [
     "EventLog",
     "Experiment",
     "ExperimentFailed",
+    "LocalCluster",
     "MetricNotReportedError",
     "OptionError",
     "Results",
