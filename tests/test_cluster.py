@@ -16,7 +16,7 @@ import pytest
 
 import tunebook as tb
 
-pytestmark = pytest.mark.cluster
+pytestmark = pytest.mark.heavy
 
 
 @pytest.fixture

@@ -291,6 +291,7 @@ def test_time_budget_stops_the_run(storage):
         ({"name": "a/b"}, "name 'a/b' must start"),
         ({"max_concurrent_trials": 0}, "max_concurrent_trials must be an integer >= 1"),
         ({"address": "ray://head:10001"}, "Ray Client address"),
+        ({"address": "127.0.0.1:1"}, "already connected to Ray at .*cannot also connect"),
     ],
 )
 def test_bad_options_fail_before_anything_runs(storage, kwargs, message):
@@ -298,6 +299,16 @@ def test_bad_options_fail_before_anything_runs(storage, kwargs, message):
     with pytest.raises(OptionError, match=message):
         tb.run(quadratic, {"x": tb.uniform(0, 1)}, **options)
     assert list(Path(storage).glob("*/events.jsonl")) == []
+
+
+def test_the_address_of_the_cluster_this_process_is_on_is_that_cluster():
+    import ray
+
+    from tunebook.engine import ensure_ray
+
+    current = ray.get_runtime_context().gcs_address
+    assert ensure_ray(current) == current
+    assert ensure_ray("auto") == current
 
 
 def test_bad_spaces_and_objectives_fail_before_anything_runs(storage):

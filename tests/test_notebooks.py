@@ -10,6 +10,8 @@ import pytest
 from nbclient import NotebookClient
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
+#: Notebooks that start Ray Train runs or a cluster of their own: a minute or more each.
+HEAVY = {"05-ray-train.ipynb", "06-cluster.ipynb"}
 
 
 def test_there_are_notebooks():
@@ -24,7 +26,11 @@ def test_notebook_is_committed_clean(path):
 
 
 @pytest.mark.usefixtures("ray_session")
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path",
+    [pytest.param(p, marks=[pytest.mark.heavy] if p.name in HEAVY else []) for p in NOTEBOOKS],
+    ids=lambda p: p.name,
+)
 def test_notebook_runs(path, tmp_path, monkeypatch):
     import ray
 

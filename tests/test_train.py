@@ -64,6 +64,7 @@ SPACE = {
 }
 
 
+@pytest.mark.heavy
 def test_a_torch_trainer_is_tuned_over_its_train_loop_config(storage):
     trainer = TorchTrainer(train_func, scaling_config=ScalingConfig(num_workers=2))
     exp = tb.run(

@@ -128,10 +128,13 @@ class LocalCluster:
         self.folder.mkdir(parents=True, exist_ok=True)
         token = secrets.token_hex(32)
         self.client_env = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": token}
-        self.env = {
-            **{k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"},
-            **self.client_env,
+        # not this process's Ray, nor its single-node switch (set for a local Ray here)
+        inherited = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("RAY_ADDRESS", "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER")
         }
+        self.env = {**inherited, **self.client_env}
         (port,) = _free_ports(1)
         self.address = f"127.0.0.1:{port}"
         self.nodes: list[_Node] = []

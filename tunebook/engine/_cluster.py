@@ -90,7 +90,7 @@ def ensure_ray(address: str | None = None, num_cpus: int | None = None) -> str:
         )
     if ray.is_initialized():
         current = ray.get_runtime_context().gcs_address
-        if address and address not in ("auto", current):
+        if address and address not in ("auto", current) and not _same(address, current):
             raise OptionError(
                 f"this process is already connected to Ray at {current}; it cannot also "
                 f"connect to {address!r}. Restart the kernel (or call ray.shutdown()) first."
@@ -114,6 +114,17 @@ def ensure_ray(address: str | None = None, num_cpus: int | None = None) -> str:
             logging_level=logging.WARNING,
         )
     return str(ray.get_runtime_context().gcs_address)
+
+
+def _same(address: str, current: str) -> bool:
+    """Whether ``address`` names the cluster at ``current`` (``127.0.0.1:6379`` and the
+    node's own IP with the same port are the same cluster)."""
+    from ray._private.services import canonicalize_bootstrap_address
+
+    try:
+        return canonicalize_bootstrap_address(address) == current
+    except Exception:  # not an address Ray can read: not the same
+        return False
 
 
 def _not_the_token_notice(record: logging.LogRecord) -> bool:
