@@ -162,6 +162,7 @@ def test_header_table_and_trial_detail():
     dashboard.trial_choice.value = "b"
     detail = dashboard.trial_detail.value
     assert "ValueError: bad" in detail and "epoch done" in detail and "lr" in detail
+    assert "node" not in detail  # nothing recorded, nothing shown
     assert list(dashboard.trial_curve.data[0].y) == [0.002, 0.004]
 
 
@@ -225,3 +226,16 @@ def test_a_failing_callback_shows_its_traceback_without_output_routing(messages,
     # kernel's; nbclient then fails on an unbalanced hook
     updates = [d["state"] for _, _, d in messages.sent if d.get("method") == "update"]
     assert not [state for state in updates if "msg_id" in state]
+
+
+def test_trial_detail_shows_where_it_runs_what_it_holds_and_its_checkpoints():
+    log = EventLog()
+    log.append("experiment_started", name="demo", metric="acc", mode="max", total_trials=1)
+    log.append("trial_started", trial_id="a", config={"lr": 0.1}, resources={"cpu": 1, "gpu": 0.5})
+    log.append("result", trial_id="a", iteration=1, node="f00d" * 14, metrics={"acc": 0.5})
+    log.append("checkpoint", trial_id="a", iteration=1, path="/somewhere/checkpoint_000000")
+    dashboard = Dashboard(Results(log), clock=Clock(), start=False)
+    dashboard.trial_choice.value = "a"
+    detail = dashboard.trial_detail.value
+    assert "cpu=1, gpu=0.5" in detail and "f00d" * 14 in detail
+    assert "<th style='text-align:left'>checkpoints</th><td>1</td>" in detail

@@ -502,6 +502,12 @@ class Dashboard:
             ("config", str(trial.config)),
             ("last report", str(trial.last)),
         ]
+        if trial.resources:
+            rows.append(("resources", ", ".join(f"{k}={v:g}" for k, v in trial.resources.items())))
+        if trial.node:
+            rows.append(("node", trial.node))
+        if trial.checkpoints:
+            rows.append(("checkpoints", str(trial.checkpoints)))
         detail = "".join(
             f"<tr><th style='text-align:left'>{k}</th><td>{html.escape(v)}</td></tr>"
             for k, v in rows
