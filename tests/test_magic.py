@@ -332,34 +332,53 @@ f = -(x - 0.3) ** 2 + (0.01 if kind == "a" else 0)
     assert stage3.results.stages["name"].tolist() == [stage1.name, stage3.name]
 
 
-def test_line_magic_tunes_a_ray_train_trainer_with_the_scale_options(shell):
+def test_line_magic_passes_a_ray_train_trainer_to_run(shell):
+    """tb.run's own checks on a trainer answer, so %tune handed it the trainer (running one
+    is tests/test_train.py's and notebook 05's)."""
     run(
         shell,
         """
 import ray.train
+import tunebook as tb
 from ray.train import ScalingConfig
 from ray.train.torch import TorchTrainer
 
 def train_func(config):
-    for epoch in range(2):
-        ray.train.report({"loss": config["lr"] / (epoch + 1)})
+    ray.train.report({"loss": config["lr"]})
 
 trainer = TorchTrainer(train_func, scaling_config=ScalingConfig(num_workers=1))
-train_space = {"train_loop_config": {"lr": tb.uniform(0.1, 1)}}
+flat_space = {"lr": tb.uniform(0.1, 1)}
+""",
+    )
+    with pytest.raises(tb.OptionError, match="a TorchTrainer is tuned over its train_loop_config"):
+        run(shell, "%tune trainer --space flat_space --metric loss --mode min -n 1")
+
+
+def test_line_magic_takes_the_checkpoint_options(shell):
+    run(
+        shell,
+        """
+import tunebook as tb
+
+def kept(config):
+    for step in range(4):
+        tb.report(loss=abs(step - 2) * config["a"], state={"step": step})
+
+kept_space = {"a": tb.uniform(0.5, 1)}
 """,
     )
     exp = run(
         shell,
-        "%tune trainer --space train_space --metric loss --mode min -n 1 --wait "
-        "--keep-checkpoints 2 --checkpoint-score loss --max-failures 1",
+        "%tune kept --space kept_space --metric loss --mode min -n 1 --wait "
+        "--keep-checkpoints 1 --checkpoint-score loss --max-failures 1",
     )
     results = exp.results
-    assert results.trials["status"].tolist() == ["terminated"]
-    assert results.history["loss"].tolist()[1] == results.history["loss"].tolist()[0] / 2
     settings = results.settings
-    assert settings["trainer"]["class"] == "TorchTrainer"
     assert settings["checkpoint_score"] == {"metric": "loss", "mode": "min"}
-    assert settings["keep_checkpoints"] == 2
+    assert settings["keep_checkpoints"] == 1
+    # the best (step 2) and the latest (step 3) are kept; the best one is the checkpoint
+    assert results.trials["checkpoints"].tolist() == [2]
+    assert results.best().checkpoint.endswith("checkpoint_000002")
 
 
 def test_cell_magic_takes_adaptive_resources(shell):

@@ -31,6 +31,8 @@ __all__ = ["LocalCluster"]
 
 #: Seconds a node has to join before the start counts as failed.
 JOIN_TIMEOUT = 90.0
+#: Seconds a node has to stop on SIGTERM before it is killed.
+STOP_TIMEOUT = 8.0
 
 
 def _free_ports(n: int) -> list[int]:
@@ -93,7 +95,7 @@ class _Node:
             return
         os.killpg(self.process.pid, signal.SIGTERM)
         try:
-            self.process.wait(timeout=30)
+            self.process.wait(timeout=STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
             self.kill()
 
