@@ -28,6 +28,10 @@ def test_demo_tunes_a_real_model_and_prints_the_best_config(tmp_path, capsys):
     assert main(["show", str(folder), "--top", "3"]) == 0
     shown = capsys.readouterr().out
     assert "Top 3 of 8 trials" in shown and "Best val_acc:" in shown
+    header = shown.split("Top 3 of 8 trials:\n")[1].splitlines()[0].split()
+    # one node, the same resources for all, no checkpoint: nothing to say, not shown
+    assert {"node", "resources", "checkpoints", "error"}.isdisjoint(header)
+    assert header[:2] == ["trial_id", "status"]
 
 
 def test_show_on_a_folder_without_a_record_is_a_clear_error(tmp_path, capsys):

@@ -51,7 +51,13 @@ def summary(results: Results, stream: TextIO | None = None, top: int = 5) -> Non
     frame = results.trials
     if f"best_{metric}" in frame:
         frame = frame.sort_values(f"best_{metric}", ascending=results.mode == "min")
-    shown = frame.drop(columns=["error"]).head(top)
+    # where trials ran and what they held only when that tells something (as the dashboard)
+    quiet = ["error"]
+    quiet += [c for c in ("node", "resources") if frame[c].nunique() <= 1]
+    quiet += ["checkpoints"] if not frame["checkpoints"].any() else []
+    shown = frame.drop(columns=quiet).head(top)
+    if "node" in shown:
+        shown = shown.assign(node=shown["node"].str[:8])
     stream.write(f"\nTop {len(shown)} of {len(frame)} trials:\n{shown.to_string(index=False)}\n")
     best = results.best()
     stream.write(
