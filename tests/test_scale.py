@@ -26,23 +26,27 @@ def zigzag(config):
         tb.report(score=SCORES[step] * config["q"], state={"step": step + 1})
 
 
+def two_zigzags(storage: str, **options):
+    """Two trials of ``zigzag`` (q = 1 and 2) to the end."""
+    return tb.run(
+        zigzag,
+        {"q": tb.grid([1.0, 2.0])},
+        metric="score",
+        mode="max",
+        search="grid",
+        storage_path=storage,
+        wait=True,
+        **options,
+    )
+
+
 def saved_step(path: str) -> int:
     with open(Path(path) / STATE_FILE, "rb") as file:
         return ray.cloudpickle.load(file)["step"]
 
 
 def test_checkpoints_kept_and_the_best_ones_path(storage):
-    exp = tb.run(
-        zigzag,
-        {"q": tb.grid([1.0, 2.0])},
-        metric="score",
-        mode="max",
-        search="grid",
-        keep_checkpoints=2,
-        checkpoint_score="score",
-        storage_path=storage,
-        wait=True,
-    )
+    exp = two_zigzags(storage, keep_checkpoints=2, checkpoint_score="score")
     results = exp.results
     # kept: the two best by score (steps 3 and 2), and the latest (Ray resumes from it)
     assert results.trials["checkpoints"].tolist() == [3, 3]
@@ -102,16 +106,7 @@ def test_a_request_no_node_can_hold_fails_before_the_run(storage, resources, mes
 
 
 def test_resources_per_trial_are_recorded(storage):
-    exp = tb.run(
-        zigzag,
-        {"q": tb.grid([1.0, 2.0])},
-        metric="score",
-        mode="max",
-        search="grid",
-        resources_per_trial={"cpu": 2},
-        storage_path=storage,
-        wait=True,
-    )
+    exp = two_zigzags(storage, resources_per_trial={"cpu": 2})
     trials = exp.results.trials
     assert trials["resources"].tolist() == ["cpu=2", "cpu=2"]
     # 2 CPUs each on a 2-CPU Ray: one after the other

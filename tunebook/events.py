@@ -45,6 +45,7 @@ __all__ = [
     "flat_space",
     "is_number",
     "json_safe",
+    "resources_text",
 ]
 
 EVENTS_FILE = "events.jsonl"
@@ -305,6 +306,14 @@ def flat_space(described: Mapping[str, Any], prefix: str = "") -> dict[str, dict
         else:
             out[f"{prefix}{name}"] = dict(spec)
     return out
+
+
+def resources_text(resources: Mapping[str, float] | None) -> str | None:
+    """A trial's recorded resources as text: ``{"cpu": 2.0, "gpu": 0.5}`` is
+    ``"cpu=2, gpu=0.5"``; None when there are none."""
+    if not resources:
+        return None
+    return ", ".join(f"{name}={amount:g}" for name, amount in resources.items())
 
 
 def is_number(value: Any) -> bool:

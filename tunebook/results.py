@@ -29,7 +29,14 @@ from typing import TYPE_CHECKING, Any, Literal
 import pandas as pd
 
 from tunebook.errors import MetricNotReportedError, OptionError, did_you_mean
-from tunebook.events import REPORT_COLUMNS, EventLog, flat_config, is_number, json_safe
+from tunebook.events import (
+    REPORT_COLUMNS,
+    EventLog,
+    flat_config,
+    is_number,
+    json_safe,
+    resources_text,
+)
 
 if TYPE_CHECKING:
     from tunebook.space import Space
@@ -122,13 +129,6 @@ class Progress:
             parts.append(f"{self.pending} pending")
         best = "" if self.best is None else f" | best {self.metric} {self.best:.4g}"
         return f"[{self.status}] {', '.join(parts)} | {self.elapsed:.1f} s{best}"
-
-
-def _resources_text(resources: Mapping[str, float] | None) -> str | None:
-    """``{"cpu": 2.0, "gpu": 0.5}`` as ``"cpu=2, gpu=0.5"``."""
-    if not resources:
-        return None
-    return ", ".join(f"{name}={amount:g}" for name, amount in resources.items())
 
 
 class _TrialRecord:
@@ -381,7 +381,7 @@ class Results:
             finished = finished or end_of_run or record.started
             row["time"] = finished - record.started
             row["node"] = record.node
-            row["resources"] = _resources_text(record.resources)
+            row["resources"] = resources_text(record.resources)
             row["checkpoints"] = len(self._kept(record))
             row["error"] = record.error
             rows.append(row)

@@ -23,7 +23,7 @@ import plotly.graph_objects as go
 from plotly.basedatatypes import Undefined
 
 from tunebook.dashboard._throttle import Throttle
-from tunebook.events import EventLog
+from tunebook.events import EventLog, resources_text
 from tunebook.figures import (
     RunState,
     curve_style,
@@ -503,7 +503,7 @@ class Dashboard:
             ("last report", str(trial.last)),
         ]
         if trial.resources:
-            rows.append(("resources", ", ".join(f"{k}={v:g}" for k, v in trial.resources.items())))
+            rows.append(("resources", str(resources_text(trial.resources))))
         if trial.node:
             rows.append(("node", trial.node))
         if trial.checkpoints:

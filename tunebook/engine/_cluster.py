@@ -131,13 +131,19 @@ def _not_the_token_notice(record: logging.LogRecord) -> bool:
     return not record.getMessage().startswith("Token authentication is enabled")
 
 
+def alive_nodes() -> list[dict[str, float]]:
+    """The resources of each live node of the cluster this process is connected to, by Ray's
+    names (``CPU``, ``GPU``, ``memory``, custom ones)."""
+    import ray
+
+    return [node["Resources"] for node in ray.nodes() if node.get("Alive")]
+
+
 def check_resources(resources: Mapping[str, float]) -> None:
     """Refuse, before the run, a per-trial request that no node of the cluster can satisfy
     (Ray Tune would otherwise wait for it forever)."""
-    import ray
-
     names = {"cpu": "CPU", "gpu": "GPU", "memory": "memory"}
-    nodes = [node["Resources"] for node in ray.nodes() if node.get("Alive")]
+    nodes = alive_nodes()
     for key, amount in resources.items():
         ray_name = names.get(key.lower(), key)
         largest = max((node.get(ray_name, 0.0) for node in nodes), default=0.0)

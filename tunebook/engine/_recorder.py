@@ -121,7 +121,6 @@ class Recorder(Callback):
         self._ended: set[str] = set()
         self._decided_stop: dict[str, dict[str, Any]] = {}
         self._nodes: dict[str, str] = {}  # trial -> the node of its current attempt
-        self._resources: dict[str, dict[str, float]] = {}  # trial -> resources last recorded
         self._checkpoints: dict[str, list[str]] = {}  # trial -> checkpoint paths recorded
         self._output_seen: dict[str, int] = {}
         self._cut: set[str] = set()  # trials a scheduler's recorded decision stopped
@@ -143,11 +142,10 @@ class Recorder(Callback):
         self._ended.discard(trial.trial_id)
         self._decided_stop.pop(trial.trial_id, None)
         self._nodes.pop(trial.trial_id, None)  # a new attempt may run elsewhere
-        fields: dict[str, Any] = {}
-        resources = self._fixed_resources or trial_resources(trial)
-        if resources and resources != self._resources.get(trial.trial_id):
-            self._resources[trial.trial_id] = fields["resources"] = resources
-        self._log.append("trial_started", trial_id=trial.trial_id, config=trial.config, **fields)
+        resources = self._fixed_resources or trial_resources(trial)  # may change at a restart
+        self._log.append(
+            "trial_started", trial_id=trial.trial_id, config=trial.config, resources=resources
+        )
 
     def on_trial_result(
         self,

@@ -57,12 +57,12 @@ def _per_worker(trainer: Any) -> dict[str, float]:
 def check_cluster(trainer: Any, label: str) -> int:
     """Refuse, before the run, a trainer whose workers the cluster cannot all hold (its
     controller would wait for them forever); return how many trials fit at once."""
-    import ray
+    from tunebook.engine._cluster import alive_nodes
 
     scaling = trainer.scaling_config
     per_worker = _per_worker(trainer)
     workers = int(scaling.max_workers)
-    nodes = [node["Resources"] for node in ray.nodes() if node.get("Alive")]
+    nodes = alive_nodes()
     total = {key: sum(node.get(key, 0.0) for node in nodes) for key in per_worker}
     for key, amount in per_worker.items():
         largest = max((node.get(key, 0.0) for node in nodes), default=0.0)

@@ -6,7 +6,7 @@ import html
 import math
 from typing import Any, NamedTuple
 
-from tunebook.events import flat_config
+from tunebook.events import flat_config, resources_text
 from tunebook.figures._state import RunState
 
 FIXED = ("trial_id", "status", "iterations")
@@ -58,8 +58,7 @@ def table_info(
         if extra["node"]:
             row.append(trial.node[:8] if trial.node else None)
         if extra["resources"]:
-            resources = trial.resources or {}
-            row.append(", ".join(f"{k}={v:g}" for k, v in resources.items()) or None)
+            row.append(resources_text(trial.resources))
         if extra["checkpoints"]:
             row.append(trial.checkpoints)
         rows.append(tuple(row))
