@@ -1,11 +1,28 @@
-"""Shared fixtures: one real local Ray for the whole test session."""
+"""Shared fixtures: one real local Ray for the whole test session, kept clean between tests.
+
+Guards that keep one broken test from breaking the rest (and CI's log readable):
+- after a test that used the session's Ray, no experiment of it may still run and every CPU
+  must be free again; otherwise the test errors, saying what was left, and what was left is
+  stopped, so the next test starts on a clean Ray;
+- a failing test prints its reason at once, in the progress lines;
+- the whole session has a time budget (``TUNEBOOK_TEST_BUDGET_S``, 45 minutes): past it, the
+  run ends with a failure that says so, instead of running into CI's own limit.
+"""
 
 from __future__ import annotations
 
+import gc
 import os
+import threading
+import time
 from collections.abc import Iterator
 
 import pytest
+
+#: How long Ray may take to give a finished experiment's CPUs back.
+RELEASE_S = 30.0
+BUDGET_S = float(os.environ.get("TUNEBOOK_TEST_BUDGET_S", 45 * 60))
+_session_started = time.monotonic()
 
 
 @pytest.fixture(scope="session")
@@ -25,5 +42,89 @@ def storage(tmp_path_factory: pytest.TempPathFactory) -> str:
     return str(tmp_path_factory.mktemp("experiments"))
 
 
+@pytest.fixture(autouse=True)
+def _ray_left_clean(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test on the session's Ray leaves no running experiment and no CPU held."""
+    yield
+    if "ray_session" not in request.fixturenames:
+        return
+    left = _stop_running_experiments() + _held_resources()
+    if left:
+        pytest.fail("the test left the session's Ray unclean:\n- " + "\n- ".join(left))
+
+
+def _stop_running_experiments() -> list[str]:
+    """Stop (and wait for) every experiment of this process that still runs."""
+    if not any(t.name.startswith("tunebook:") for t in threading.enumerate()):
+        return []
+    from tunebook.engine._experiment import Experiment
+
+    running = [o for o in gc.get_objects() if isinstance(o, Experiment) and not o.done]
+    left = []
+    for exp in running:
+        exp.stop()
+        outcome = "stopped" if exp._done.wait(60) else "it would not stop"
+        left.append(f"experiment {exp.name!r} was still running ({outcome})")
+    return left
+
+
+def _held_resources() -> list[str]:
+    """What still holds the session's CPUs RELEASE_S after the test (actors, placement groups)."""
+    import ray
+
+    if not ray.is_initialized():
+        return ["Ray is no longer initialised in this process"]
+    if not all(n["Alive"] for n in ray.nodes()):
+        return ["a node of the session's Ray died"]
+    deadline = time.monotonic() + RELEASE_S
+    total = ray.cluster_resources().get("CPU", 0)
+    while ray.available_resources().get("CPU", 0) < total:
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    else:
+        return []
+    from ray._private.state import state
+    from ray._raylet import PlacementGroupID
+    from ray.util.placement_group import PlacementGroup, remove_placement_group
+
+    free = ray.available_resources().get("CPU", 0)
+    held = [f"{free} of {total} CPUs free {RELEASE_S:.0f} s after the test"]
+    for actor in state.actor_table(None).values():
+        if actor["State"] != "DEAD":
+            held.append(f"actor {actor['ActorClassName']} ({actor['State']}, pid {actor['Pid']})")
+    for hex_id, group in ray.util.placement_group_table().items():
+        if group["state"] != "REMOVED":
+            held.append(f"placement group {hex_id} {group['bundles']} ({group['state']}): removed")
+            remove_placement_group(PlacementGroup(PlacementGroupID(bytes.fromhex(hex_id))))
+    return held
+
+
+_config: pytest.Config | None = None
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    global _config
+    _config = config
     os.environ.setdefault("TUNEBOOK_RESULTS", str(config.rootpath / ".pytest-results"))
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    spent = time.monotonic() - _session_started
+    if spent > BUDGET_S:
+        pytest.exit(
+            f"the test session has run {spent / 60:.0f} minutes, past its budget of "
+            f"{BUDGET_S / 60:.0f} (TUNEBOOK_TEST_BUDGET_S); the tests above say what went wrong",
+            returncode=1,
+        )
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """A failure's reason at once, in the progress lines (CI shows a log's end)."""
+    if report.failed:
+        crash = getattr(report.longrepr, "reprcrash", None)
+        text = crash.message if crash is not None else str(report.longrepr)
+        reason = " / ".join(line.strip() for line in text.splitlines()[:4])[:400]
+        terminal = _config.pluginmanager.get_plugin("terminalreporter") if _config else None
+        if terminal is not None:
+            terminal.write_line(f"\n{report.when.upper()} FAILED {report.nodeid}: {reason}")

@@ -35,6 +35,9 @@ class _DropRecordedNoise(logging.Filter):
         "Could not fetch metrics",
         "Wrote the latest version of all result files",
         "Trials did not complete",  # the errors are in results.trials["error"]
+        # Ray's own ResourceChangingScheduler (adaptive_resources) reads a restricted
+        # attribute of Ray's controller, and Ray warns the user about Ray's code
+        "interface of TrialRunner in TrialScheduler",
     )
 
     def filter(self, record: logging.LogRecord) -> bool:
@@ -43,7 +46,11 @@ class _DropRecordedNoise(logging.Filter):
 
 
 def _quiet_ray_tune_noise() -> None:
-    for name in ("ray.tune.analysis.experiment_analysis", "ray.tune.tune"):
+    for name in (
+        "ray.tune.analysis.experiment_analysis",
+        "ray.tune.tune",
+        "ray.tune.execution.tune_controller",
+    ):
         target = logging.getLogger(name)
         if not any(isinstance(f, _DropRecordedNoise) for f in target.filters):
             target.addFilter(_DropRecordedNoise())
