@@ -68,8 +68,10 @@ def test_asha_scheduler_object_from_the_seed(storage):
     )
     trials = exp.results.trials.set_index("config/q")
     assert trials.loc[1.0, "status"] == "terminated" and trials.loc[1.0, "iterations"] == 20
-    assert "pruned" in set(trials["status"])
-    assert (trials.loc[trials["status"] == "pruned", "iterations"] == 10).all()  # at grace
+    # pruned at a rung: the grace period (10), or the next (20) when a worse trial reached
+    # rung 10 first, alone (the two CPUs run two trials at once, in either order)
+    pruned = trials.loc[trials["status"] == "pruned", "iterations"]
+    assert len(pruned) and set(pruned) <= {10, 20}, trials
     # the user's own ASHAScheduler object has its decisions recorded too
     decisions = exp.results.decisions
     assert set(decisions.loc[decisions["decision"] == "stop", "trial_id"]) == set(
