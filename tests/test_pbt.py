@@ -240,6 +240,20 @@ def test_curves_break_at_an_exploit_and_the_lineage_view_data():
     assert "best final member: b" in figure.layout.title.text
 
 
+def test_the_lineage_exports_with_its_configs_as_json(tmp_path):
+    results = Results(pbt_log())
+    frame = pd.read_csv(results.to_csv(tmp_path / "lineage.csv", table="lineage"))
+    assert frame[["recipient", "donor", "step"]].values.tolist() == (
+        results.lineage[["recipient", "donor", "step"]].values.tolist()
+    )
+    assert [json.loads(c) for c in frame["new_config"]] == results.lineage["new_config"].tolist()
+    assert frame["trained"].tolist() == results.lineage["trained"].tolist()
+    parquet = pd.read_parquet(results.to_parquet(tmp_path / "lineage.parquet", table="lineage"))
+    assert [json.loads(c) for c in parquet["operations"]] == [{"h": "* 1.2"}] * len(parquet)
+    records = json.loads(results.to_json(tmp_path / "lineage.json", table="lineage").read_text())
+    assert [r["donor_config"] for r in records] == results.lineage["donor_config"].tolist()
+
+
 def test_the_dashboard_draws_the_lineage_when_its_tab_is_shown():
     from tunebook.dashboard import Dashboard
 

@@ -179,6 +179,15 @@ def test_exports(tmp_path):
         results.to_csv(tmp_path / "x.csv", table="histroy")
 
 
+def test_decisions_export(tmp_path):
+    log = make_log()
+    log.append("decision", trial_id="b", bracket=0, rung=2, value=0.4, cutoff=0.6, decision="stop")
+    decisions = pd.read_csv(Results(log).to_csv(tmp_path / "d.csv", table="decisions"))
+    assert decisions[["trial_id", "rung", "value", "cutoff", "decision"]].values.tolist() == [
+        ["b", 2, 0.4, 0.6, "stop"]
+    ]
+
+
 def test_mixed_type_columns_still_write_to_parquet(tmp_path):
     log = EventLog()
     log.append("experiment_started", name="e", metric="acc", mode="max")

@@ -46,7 +46,8 @@ __all__ = ["Progress", "Results", "Trial", "load", "load_stages"]
 #: How a trial can end. "pruned": stopped early by the scheduler (ASHA, median...);
 #: "stopped": by the user (stop(), stop_trial()) or the time budget.
 TRIAL_STATUSES = ("running", "terminated", "pruned", "stopped", "error")
-TABLES = ("trials", "history")
+#: The tables the exports write (``table=``): each a DataFrame property of ``Results``.
+TABLES = ("trials", "history", "decisions", "lineage")
 Mode = Literal["max", "min"]
 
 
@@ -861,25 +862,40 @@ class Results:
         frame: pd.DataFrame = getattr(self, table)
         return frame
 
+    def _flat_table(self, table: str) -> pd.DataFrame:
+        """The table with nested values (the configs of ``lineage``) as JSON text, for the
+        formats whose cells hold one value."""
+        frame = self._table(table).copy()
+        for column in frame.columns:
+            if frame[column].map(lambda v: isinstance(v, (dict, list))).any():
+                frame[column] = frame[column].map(
+                    lambda v: json.dumps(v) if isinstance(v, (dict, list)) else v
+                )
+        return frame
+
     def to_csv(self, path: str | Path, table: str = "trials") -> Path:
-        """Write ``trials`` (or ``table="history"``) as CSV; returns the path."""
+        """Write ``trials`` (or ``table=`` ``"history"``, ``"decisions"``, ``"lineage"``) as
+        CSV; nested values (configs) as JSON text. Returns the path."""
         path = Path(path)
-        self._table(table).to_csv(path, index=False)
+        self._flat_table(table).to_csv(path, index=False)
         return path
 
     def to_json(self, path: str | Path, table: str = "trials") -> Path:
-        """Write ``trials`` (or ``table="history"``) as JSON records; returns the path."""
+        """Write ``trials`` (or ``table=`` ``"history"``, ``"decisions"``, ``"lineage"``) as
+        JSON records; returns the path."""
         path = Path(path)
         self._table(table).to_json(path, orient="records", indent=1)
         return path
 
     def to_parquet(self, path: str | Path, table: str = "trials") -> Path:
-        """Write ``trials`` (or ``table="history"``) as Parquet; returns the path.
+        """Write ``trials`` (or ``table=`` ``"history"``, ``"decisions"``, ``"lineage"``) as
+        Parquet; returns the path.
 
-        A column whose values mix types (``choice([1, "a"])``) is written as text.
+        Nested values (configs) are written as JSON text, and a column whose values mix types
+        (``choice([1, "a"])``) as text.
         """
         path = Path(path)
-        frame = self._table(table).copy()
+        frame = self._flat_table(table)
         for column in frame.columns:
             if frame[column].dtype == object:
                 kinds = {type(v) for v in frame[column] if v is not None and v == v}
