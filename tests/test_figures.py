@@ -321,5 +321,12 @@ def test_nodes_resources_checkpoints_and_a_retry_that_starts_over():
     xs, ys = s.trials["a"].series("acc")
     assert xs == [1, 2, 3, 4, 1, 1] and ys[:4] == [0.5, 0.7, 0.9, 0.95] and ys[5] == 0.4
     assert ys[4] != ys[4]  # NaN: the curve is not drawn back from 4 to 1
-    # one node, nothing held, no checkpoint: the table stays narrow
-    assert table_info(state()).columns[-1] == "config/act"
+    # one node, the same resources for all, no checkpoint: the table stays narrow
+    same = state()
+    same.add(
+        [
+            {"event": "trial_started", "time": 9.0, "trial_id": t, "config": {}, "resources": r}
+            for t, r in [("a", {"cpu": 1.0}), ("b", {"cpu": 1}), ("c", {"cpu": 1.0})]
+        ]
+    )
+    assert table_info(state()).columns[-1] == table_info(same).columns[-1] == "config/act"

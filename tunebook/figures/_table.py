@@ -41,7 +41,7 @@ def table_info(
     # where trials ran and what they hold, when that tells something
     extra = {
         "node": len(state.nodes) > 1,
-        "resources": any(t.resources for t in trials),
+        "resources": len({resources_text(t.resources) for t in trials}) > 1,
         "checkpoints": any(t.checkpoints for t in trials),
     }
     columns += [name for name, shown in extra.items() if shown]
