@@ -99,6 +99,8 @@ def table_html(info: TableInfo) -> str:
         else f"<small>{info.total} trials</small>"
     )
     return (
+        "<style>.tunebook-trials th,.tunebook-trials td{padding:2px 10px 2px 0;"
+        "text-align:left;white-space:nowrap}</style>"
         "<div style='max-height:360px;overflow:auto'><table class='tunebook-trials' "
         "style='border-collapse:collapse;font-size:12px'>"
         f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>{footer}"
