@@ -3,7 +3,8 @@
 Guards that keep one broken test from breaking the rest (and CI's log readable):
 - after a test that used the session's Ray, no experiment of it may still run and every CPU
   must be free again; otherwise the test errors, saying what was left, and what was left is
-  stopped, so the next test starts on a clean Ray;
+  stopped, so the next test starts on a clean Ray (when nothing holds the CPUs, Ray's count
+  is off: the session's Ray is restarted, and that is said in the output);
 - a failing test prints its reason at once, in the progress lines;
 - the whole session has a time budget (``TUNEBOOK_TEST_BUDGET_S``, 45 minutes): past it, the
   run ends with a failure that says so, instead of running into CI's own limit.
@@ -48,7 +49,7 @@ def _ray_left_clean(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     if "ray_session" not in request.fixturenames:
         return
-    left = _stop_running_experiments() + _held_resources()
+    left = _stop_running_experiments() + _held_resources(request.node.nodeid)
     if left:
         pytest.fail("the test left the session's Ray unclean:\n- " + "\n- ".join(left))
 
@@ -68,8 +69,13 @@ def _stop_running_experiments() -> list[str]:
     return left
 
 
-def _held_resources() -> list[str]:
-    """What still holds the session's CPUs RELEASE_S after the test (actors, placement groups)."""
+def _held_resources(test: str) -> list[str]:
+    """What still holds the session's CPUs RELEASE_S after the test (actors, placement groups).
+
+    When nothing does, Ray's own count is off (the raylet of Ray 2.60 was seen here counting a
+    CPU in use with no worker, lease or placement group behind it, for good): not the test's
+    doing, so the session's Ray is restarted, and the restart is reported, not failed.
+    """
     import ray
 
     if not ray.is_initialized():
@@ -89,7 +95,7 @@ def _held_resources() -> list[str]:
     from ray.util.placement_group import PlacementGroup, remove_placement_group
 
     free = ray.available_resources().get("CPU", 0)
-    held = [f"{free} of {total} CPUs free {RELEASE_S:.0f} s after the test"]
+    held = []
     for actor in state.actor_table(None).values():
         if actor["State"] != "DEAD":
             held.append(f"actor {actor['ActorClassName']} ({actor['State']}, pid {actor['Pid']})")
@@ -97,7 +103,26 @@ def _held_resources() -> list[str]:
         if group["state"] != "REMOVED":
             held.append(f"placement group {hex_id} {group['bundles']} ({group['state']}): removed")
             remove_placement_group(PlacementGroup(PlacementGroupID(bytes.fromhex(hex_id))))
-    return held
+    if held:
+        return [f"{free} of {total} CPUs free {RELEASE_S:.0f} s after the test", *held]
+    from tunebook.engine import ensure_ray
+
+    ray.shutdown()
+    ensure_ray(num_cpus=2)
+    _say(
+        f"RAY RESTARTED after {test}: Ray counted {total - free:g} of {total:g} CPUs in use "
+        f"{RELEASE_S:.0f} s after the test, with no actor or placement group holding them"
+    )
+    return []
+
+
+_said: list[str] = []
+
+
+def _say(line: str) -> None:
+    """A line in the progress output, at the end of the test's current phase (output written
+    during a phase is captured, and shown only for a failing test)."""
+    _said.append(line)
 
 
 _config: pytest.Config | None = None
@@ -125,6 +150,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         crash = getattr(report.longrepr, "reprcrash", None)
         text = crash.message if crash is not None else str(report.longrepr)
         reason = " / ".join(line.strip() for line in text.splitlines()[:4])[:400]
-        terminal = _config.pluginmanager.get_plugin("terminalreporter") if _config else None
-        if terminal is not None:
-            terminal.write_line(f"\n{report.when.upper()} FAILED {report.nodeid}: {reason}")
+        _say(f"{report.when.upper()} FAILED {report.nodeid}: {reason}")
+    terminal = _config.pluginmanager.get_plugin("terminalreporter") if _config else None
+    while _said and terminal is not None:
+        terminal.write_line(f"\n{_said.pop(0)}")
