@@ -866,7 +866,7 @@ class Results:
         """The table with nested values (the configs of ``lineage``) as JSON text, for the
         formats whose cells hold one value."""
         frame = self._table(table).copy()
-        for column in frame.columns:
+        for column in frame.columns[frame.dtypes == "object"]:  # numbers, text: no nesting
             if frame[column].map(lambda v: isinstance(v, (dict, list))).any():
                 frame[column] = frame[column].map(
                     lambda v: json.dumps(v) if isinstance(v, (dict, list)) else v

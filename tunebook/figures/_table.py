@@ -38,10 +38,11 @@ def table_info(
         columns += [f"last_{metric}", f"best_{metric}"]
     columns += [f"config/{n}" for n in config_names]
     trials = state.trials.values()
+    held = {t.trial_id: resources_text(t.resources) for t in trials}
     # where trials ran and what they hold, when that tells something
     extra = {
         "node": len(state.nodes) > 1,
-        "resources": len({resources_text(t.resources) for t in trials}) > 1,
+        "resources": len(set(held.values())) > 1,
         "checkpoints": any(t.checkpoints for t in trials),
     }
     columns += [name for name, shown in extra.items() if shown]
@@ -58,7 +59,7 @@ def table_info(
         if extra["node"]:
             row.append(trial.node[:8] if trial.node else None)
         if extra["resources"]:
-            row.append(resources_text(trial.resources))
+            row.append(held[trial.trial_id])
         if extra["checkpoints"]:
             row.append(trial.checkpoints)
         rows.append(tuple(row))
