@@ -21,6 +21,7 @@ import ipywidgets
 
 from tunebook.dashboard import Dashboard
 from tunebook.events import EventLog
+from tunebook.results import Results
 
 SENT: list[int] = []  # bytes of each comm message, in order
 
@@ -46,19 +47,19 @@ class TimedDashboard(Dashboard):
 
     def refresh(self, flush: bool = False) -> bool:
         started, sent_before = time.thread_time(), len(SENT)
-        reports_before = self._state.events
+        reports_before = self._state.seq
         done = super().refresh(flush)
         self.cpu += time.thread_time() - started
         if done:
-            self.per_refresh.append((self._state.events - reports_before, sum(SENT[sent_before:])))
+            self.per_refresh.append((self._state.seq - reports_before, sum(SENT[sent_before:])))
         return done
 
 
 class FakeExperiment:
-    """What the dashboard reads of an Experiment: the log, done, stop."""
+    """What the dashboard reads of an Experiment: its live results, done, stop."""
 
     def __init__(self, log: EventLog) -> None:
-        self._log = log
+        self.live = Results(log)
         self.done = False
 
     def stop(self) -> None:

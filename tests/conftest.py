@@ -1,4 +1,5 @@
-"""Shared fixtures: one real local Ray for the whole test session, kept clean between tests.
+"""Shared fixtures: one real local Ray for the whole test session, kept clean between tests,
+and ``messages``, the comm messages the dashboard's widgets publish.
 
 Guards that keep one broken test from breaking the rest (and CI's log readable):
 - after a test that used the session's Ray, no experiment of it may still run and every CPU
@@ -13,6 +14,7 @@ Guards that keep one broken test from breaking the rest (and CI's log readable):
 from __future__ import annotations
 
 import gc
+import json
 import os
 import threading
 import time
@@ -41,6 +43,43 @@ def ray_session() -> Iterator[None]:
 @pytest.fixture
 def storage(tmp_path_factory: pytest.TempPathFactory) -> str:
     return str(tmp_path_factory.mktemp("experiments"))
+
+
+class Messages:
+    """Every comm message the widgets publish, as (what, bytes)."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, int, dict]] = []  # (comm id, bytes, data)
+
+    def clear(self) -> None:
+        self.sent.clear()
+
+    def plotly_updates(self, figure) -> list[dict]:
+        """The plotly update messages of one figure."""
+        return [
+            d["state"]["_py2js_update"]
+            for comm, _, d in self.sent
+            if comm == figure.comm.comm_id and d.get("state", {}).get("_py2js_update")
+        ]
+
+    def widget_updates(self, key: str) -> list[dict]:
+        return [d["state"] for _, _, d in self.sent if key in d.get("state", {})]
+
+
+@pytest.fixture
+def messages(monkeypatch) -> Messages:
+    import ipywidgets
+
+    record = Messages()
+    comm_class = type(ipywidgets.HTML().comm)
+    original = comm_class.publish_msg
+
+    def publish(self, msg_type, data=None, metadata=None, buffers=None, **keys):
+        record.sent.append((self.comm_id, len(json.dumps(data, default=str)), data or {}))
+        return original(self, msg_type, data, metadata, buffers, **keys)
+
+    monkeypatch.setattr(comm_class, "publish_msg", publish)
+    return record
 
 
 @pytest.fixture(autouse=True)

@@ -1,17 +1,15 @@
-"""The demo (the main job) and the shell command, run for real on the session's Ray."""
+"""The shell command (tunebook demo, show, report), run for real on the session's Ray."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 
 import tunebook as tb
+from tests.objectives import chatty
 from tunebook.cli import main
 
-pytestmark = pytest.mark.usefixtures("ray_session")
 
-
+@pytest.mark.usefixtures("ray_session")
 def test_demo_tunes_a_real_model_and_prints_the_best_config(tmp_path, capsys):
     assert main(["demo", "--samples", "8", "--epochs", "6", "--storage", str(tmp_path)]) == 0
     out = capsys.readouterr().out
@@ -39,17 +37,21 @@ def test_show_on_a_folder_without_a_record_is_a_clear_error(tmp_path, capsys):
     assert "events.jsonl" in capsys.readouterr().err
 
 
-def test_the_demo_objective_learns(tmp_path):
-    """The demo's model reaches a good accuracy with a sensible config (no scheduler)."""
-    from tunebook.demo import digits_objective
-
+@pytest.mark.usefixtures("ray_session")
+def test_report_command_writes_a_static_page(storage, tmp_path, capsys):
     exp = tb.run(
-        digits_objective,
-        {"hidden": 64, "alpha": 1e-4, "learning_rate": 1e-2, "batch_size": 64, "epochs": 10},
-        metric="val_acc",
+        chatty,
+        {"x": tb.grid([1, 2])},
+        metric="acc",
         mode="max",
-        storage_path=str(tmp_path),
+        search="grid",
+        storage_path=storage,
         wait=True,
     )
-    assert exp.results.best().metrics["val_acc"] > 0.9
-    assert Path(exp.path).is_dir()
+    out = tmp_path / "report.html"
+    assert main(["report", str(exp.path), "-o", str(out)]) == 0
+    page = out.read_text()
+    assert "Best trial" in page and exp.name in page
+    assert "Wrote" in capsys.readouterr().out
+    again = tb.write_report(exp, tmp_path / "again.html").read_text()
+    assert again.count("<table") == page.count("<table") and exp.name in again

@@ -258,25 +258,17 @@ def test_bad_input_is_one_clear_line_before_any_trial(shell, capsys, line, cell,
     assert len([t for t in text.splitlines() if t.strip()]) == 1
 
 
-def test_usage_is_generated_from_the_arguments(shell):
+def test_usage_is_generated_from_the_options_model(shell):
+    from tunebook.engine import OPTIONS
+
     doc = shell.find_cell_magic("tune").__doc__
-    for option in (
-        "--metric",
-        "--scheduler",
-        "--max-t",
-        "--grace",
-        "--reduction-factor",
-        "-c CONCURRENCY, --concurrency",
-        "--resources",
-        "--time-budget",
-        "-o OUT, --out",
-        "--wait",
-        "--address",
-        "--seed",
-        "--name",
-        "-n SAMPLES, --samples",
-    ):
-        assert option in doc, option
+    for option in OPTIONS:
+        if option.cell is None:
+            continue  # Python only (a dict, an object)
+        for flag in (option.flag, *option.flags):
+            assert flag in doc, flag
+    assert "asha: max_t=100, grace_period=1, reduction_factor=4, brackets=1" in doc
+    assert "hyperband: max_t=81, reduction_factor=3" in doc
 
 
 def test_config_sets_defaults(shell):
@@ -330,11 +322,38 @@ f = -(x - 0.3) ** 2 + (0.01 if kind == "a" else 0)
     )
     assert stage3.results.space["x"].upper == 1.0  # --space overrode x
     assert stage3.results.stages["name"].tolist() == [stage1.name, stage3.name]
+    # refine()'s knobs from the line
+    stage4 = run(
+        shell,
+        "%%tune -n 2 --metric f --mode max -o stage4 --wait --refine stage1 --top 0.5 "
+        "--margin 0 --min-trials 2 --keep kind\nf = -(x - 0.3) ** 2\n",
+    )
+    narrowed = stage1.results.refine(top=0.5, margin=0, min_trials=2, keep=["kind"])
+    assert stage4.results.space == narrowed and "kind" in stage4.results.space
+    with pytest.raises(MagicOptionError, match="--top goes with --refine NAME"):
+        run(shell, "%%tune --metric f --mode max --top 0.5\nx = uniform(0, 1)\nf = x\n")
+
+
+def test_a_space_in_a_variable_ray_names_and_the_defaults_tb_run_has(shell):
+    run(shell, "import tunebook as tb\nsp = tb.Space({'x': tb.uniform(0, 1), 'k': 3})")
+    exp = run(
+        shell,
+        "%%tune --metric f --mode max --space sp --num-samples 2 --scheduler asha "
+        "--grace-period 1 --max-t 2 --wait -o spaced\nk = grid([1, 2])\nf = x * k\n",
+    )
+    settings = exp.results.settings
+    assert exp.results.space == tb.Space({"x": tb.uniform(0, 1), "k": tb.grid([1, 2])})
+    assert settings["num_samples"] == 2 and len(exp.results) == 4  # 2 samples x 2 grid values
+    # without -n: tb.run's own default, 10 for a space with something to sample
+    default = run(
+        shell, "%%tune --metric f --mode max --wait -o tenfold\nx = uniform(0, 1)\nf = x\n"
+    )
+    assert default.results.settings["num_samples"] == 10 == len(default.results)
 
 
 def test_line_magic_passes_a_ray_train_trainer_to_run(shell):
     """tb.run's own checks on a trainer answer, so %tune handed it the trainer (running one
-    is tests/test_train.py's and notebook 05's)."""
+    is tests/engine/test_train.py's and notebook 05's)."""
     run(
         shell,
         """

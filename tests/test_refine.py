@@ -8,28 +8,8 @@ import pandas as pd
 import pytest
 
 import tunebook as tb
+from tests.logs import finished
 from tunebook.errors import MetricNotReportedError, OptionError
-from tunebook.events import EventLog
-from tunebook.results import Results
-
-
-def finished(space: dict, trials: list[tuple[dict, float]], mode: str = "max", **status) -> Results:
-    """An experiment over ``space`` whose trials ended with these configs and values."""
-    log = EventLog()
-    log.append(
-        "experiment_started",
-        name="coarse",
-        metric="acc",
-        mode=mode,
-        space=tb.Space(space).to_dict(),
-    )
-    for i, (config, value) in enumerate(trials):
-        trial = f"t{i}"
-        log.append("trial_started", trial_id=trial, config=config)
-        log.append("result", trial_id=trial, iteration=1, metrics={"acc": value})
-        log.append("trial_ended", trial_id=trial, status=status.get(trial, "terminated"))
-    log.append("experiment_ended", status="completed")
-    return Results(log)
 
 
 def test_a_range_spans_the_top_values_widened_by_the_margin_and_clipped():
@@ -139,59 +119,3 @@ def test_warm_start_needs_a_parent_and_a_search_that_takes_points(storage):
         tb.run(peak, {"x": tb.uniform(0, 1), "y": 0.5}, metric="f", mode="max", warm_start=True)
     with pytest.raises(OptionError, match="parent must be the previous stage"):
         tb.run(peak, {"x": tb.uniform(0, 1), "y": 0.5}, metric="f", mode="max", parent="coarse")
-
-
-def test_importance_ranks_an_ignored_parameter_last():
-    # f depends on x most, then on y, not at all on z (nor on the choice k)
-    import random
-
-    rng = random.Random(0)
-    trials = []
-    for _ in range(60):
-        config = {
-            "x": rng.uniform(0, 1),
-            "y": rng.uniform(0, 1),
-            "z": rng.uniform(0, 1),
-            "k": rng.choice(["a", "b"]),
-        }
-        trials.append((config, -10 * (config["x"] - 0.3) ** 2 - 4 * (config["y"] - 0.7) ** 2))
-    space = {
-        "x": tb.uniform(0, 1),
-        "y": tb.uniform(0, 1),
-        "z": tb.uniform(0, 1),
-        "k": tb.choice(["a", "b"]),
-    }
-    frame = finished(space, trials).importance()
-    assert frame["parameter"].tolist()[:2] == ["x", "y"]
-    assert frame["importance"].sum() == pytest.approx(1.0)
-    assert set(frame["parameter"].tolist()[2:]) == {"z", "k"}
-    assert frame.set_index("parameter").loc[["z", "k"], "importance"].max() < 0.05
-    assert finished(space, trials).importance()["importance"].tolist() == (
-        frame["importance"].tolist()  # seeded: the same numbers again
-    )
-    with pytest.raises(OptionError, match="evaluator must be one of"):
-        finished(space, trials).importance(evaluator="shap")
-
-
-def test_the_importance_figure_data_and_where_it_shows():
-    from tunebook.dashboard import Dashboard
-    from tunebook.figures import RunState, importance_figure, importance_info
-
-    trials = [
-        ({"x": 0.1 * i, "lr": 10.0**-i, "k": "a"}, 1 - (0.1 * i - 0.3) ** 2) for i in range(6)
-    ]
-    space = {"x": tb.uniform(0, 1), "lr": tb.loguniform(1e-6, 1), "k": tb.choice(["a", "b"])}
-    results = finished(space, trials, t5="error")
-    state = RunState()
-    state.add(results.events)
-    info = importance_info(state, {"x": 0.75, "lr": 0.25})
-    assert info.parameters == ("x", "lr") and info.importances == (0.75, 0.25)
-    assert [s.parameter for s in info.slices] == ["x", "lr"]  # k never varied: no slice
-    assert info.slices[0].x == pytest.approx((0.0, 0.1, 0.2, 0.3, 0.4))  # t5 failed: left out
-    assert info.slices[1].log and not info.slices[0].log
-    figure = importance_figure(info)
-    assert len(figure.data) == 3 and figure.data[0].type == "bar"
-    dashboard = Dashboard(results, start=False)  # a finished run: drawn when the tab opens
-    assert dashboard.tabs.titles[5] == "Importance" and not dashboard.importance.data
-    dashboard.tabs.selected_index = 5
-    assert [t.type for t in dashboard.importance.data][1:] == ["scatter", "scatter"]

@@ -16,6 +16,7 @@ Names are loaded on first use: ``import tunebook`` is fast, and reading a result
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import TYPE_CHECKING, Any
 
 from tunebook.errors import (
@@ -63,6 +64,7 @@ _LAZY = {
     "Dashboard": "tunebook.dashboard",
     "SpaceEditor": "tunebook.editor",
     "LocalCluster": "tunebook.local_cluster",
+    "write_report": "tunebook.figures",
 }
 
 _SUBMODULES = (
@@ -112,9 +114,21 @@ __all__ = [
     "run",
     "uniform",
     "watch",
+    "write_report",
     "Dashboard",
     "SpaceEditor",
 ]
+
+
+def _show_dashboards() -> None:
+    """In a notebook's kernel, a displayed ``Experiment`` is its live dashboard: the dashboard
+    attaches itself to IPython's display (the widgets load when the first one is shown)."""
+    ipython = sys.modules.get("IPython")  # not imported here: only a shell that runs has it
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is not None:
+        from tunebook.dashboard._display import attach
+
+        attach(shell)
 
 
 def load_ipython_extension(shell: Any) -> None:
@@ -139,11 +153,14 @@ def __dir__() -> list[str]:
     return sorted(__all__)
 
 
+_show_dashboards()
+
 if TYPE_CHECKING:
     from tunebook.dashboard import Dashboard
     from tunebook.editor import SpaceEditor
     from tunebook.engine import Experiment, report, restore, run
     from tunebook.events import EventLog
+    from tunebook.figures import write_report
     from tunebook.results import Results, Trial, load, load_stages
     from tunebook.space import (
         Space,

@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from tunebook._optuna import quiet
 from tunebook.errors import OptionError
 from tunebook.events import flat_space
 
@@ -68,8 +69,8 @@ def importance(
     found = distributions(described, configs)
     if not found:
         raise OptionError("importance needs a space with sampled parameters; this one has none.")
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(direction="maximize" if mode == "max" else "minimize")
+    with quiet():  # Optuna's INFO lines about a study the user did not make
+        study = optuna.create_study(direction="maximize" if mode == "max" else "minimize")
     for config, value in zip(configs, values, strict=True):
         params = {k: config[k] for k in found if k in config}
         if len(params) < len(found):
@@ -90,7 +91,8 @@ def importance(
         "mdi": lambda: oi.MeanDecreaseImpurityImportanceEvaluator(seed=seed),
         "ped-anova": lambda: oi.PedAnovaImportanceEvaluator(),
     }[evaluator]()
-    scores = oi.get_param_importances(study, evaluator=chosen)
+    with quiet():
+        scores = oi.get_param_importances(study, evaluator=chosen)
     frame = pd.DataFrame(
         {"parameter": list(scores), "importance": [float(v) for v in scores.values()]}
     )

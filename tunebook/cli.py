@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from tunebook.errors import TunebookError
-from tunebook.results import Results
+from tunebook.figures import write_report
+from tunebook.results import Results, best_first
 
 if TYPE_CHECKING:
     from tunebook.engine import Experiment
@@ -25,7 +26,7 @@ def follow(experiment: Experiment, stream: TextIO | None = None, every: float = 
     last = ""
     try:
         while not experiment.done:
-            line = experiment.snapshot().progress().line()
+            line = experiment.progress_line()
             if tty:
                 stream.write("\r\033[K" + line)
                 stream.flush()
@@ -39,7 +40,7 @@ def follow(experiment: Experiment, stream: TextIO | None = None, every: float = 
         experiment.stop()
         while not experiment.done:
             time.sleep(0.1)
-    final = experiment.snapshot().progress().line()
+    final = experiment.progress_line()
     stream.write(("\r\033[K" if tty else "") + final + "\n")
     stream.flush()
 
@@ -48,9 +49,7 @@ def summary(results: Results, stream: TextIO | None = None, top: int = 5) -> Non
     """Print the best trial, the top trials and where the record is."""
     stream = stream or sys.stdout
     metric = results.metric or ""
-    frame = results.trials
-    if f"best_{metric}" in frame:
-        frame = frame.sort_values(f"best_{metric}", ascending=results.mode == "min")
+    frame = best_first(results.trials, results.metric, results.mode)
     # where trials ran and what they held only when that tells something (as the dashboard)
     quiet = ["error"]
     quiet += [c for c in ("node", "resources") if frame[c].nunique() <= 1]
@@ -97,7 +96,7 @@ def _show(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     results = Results.load(args.folder)
     out = args.output or Path(args.folder) / "report.html"
-    results.to_html(out)
+    write_report(results, out)
     print(f"Wrote {out} ({Path(out).stat().st_size / 1e6:.1f} MB, readable offline)")
     return 0
 

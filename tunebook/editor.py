@@ -67,7 +67,7 @@ class _Row:
     def _fill(self, value: Any) -> None:
         if isinstance(value, Mapping) and not vocabulary.is_grid(value):
             raise EditorError("the editor edits flat spaces; edit nested ones in code.")
-        spec = vocabulary._spec(value)
+        spec = vocabulary.spec(value)
         kind = spec["type"]
         if kind in ("uniform", "loguniform", "randint", "lograndint"):
             self.kind.value = "float" if "uniform" in kind else "int"
@@ -263,7 +263,7 @@ class SpaceEditor:
 
 
 def _code(params: Mapping[str, Any]) -> str:
-    kinds = {name: vocabulary._spec(value)["type"] for name, value in params.items()}
+    kinds = {name: vocabulary.spec(value)["type"] for name, value in params.items()}
     lines = [f"{n} = {vocabulary.describe(v)}" for n, v in params.items() if kinds[n] != "constant"]
     lines += [f"{n} = {v!r}" for n, v in params.items() if kinds[n] == "constant"]
     return "\n".join(lines)

@@ -121,11 +121,8 @@ class EventLog:
         self._reports: dict[str, list[Any]] = {name: [] for name in REPORT_COLUMNS}
         self._unwritten: list[str] = []
         self._last_write = clock()
-        self._file: Any = None
+        self._file: Any = None  # opened at the first write: a run that never starts leaves none
         self._closed = False
-        if self.path is not None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 (kept open)
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -144,7 +141,7 @@ class EventLog:
             if self._closed:
                 raise RuntimeError(f"the event log {self.path} is closed")
             self._add(event)
-            if self._file is not None:
+            if self.path is not None:
                 self._unwritten.append(line)
                 if self._clock() - self._last_write >= self.flush_every:
                     self._write_locked()
@@ -183,7 +180,10 @@ class EventLog:
             self._write_locked()
 
     def _write_locked(self) -> None:
-        if self._file is not None and self._unwritten:
+        if self.path is not None and self._unwritten:
+            if self._file is None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 (kept open)
             self._file.write("\n".join(self._unwritten) + "\n")
             self._file.flush()
             self._unwritten.clear()

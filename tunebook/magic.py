@@ -1,7 +1,8 @@
 """``%%tune`` and ``%tune``: tuning from a notebook cell.
 
-The magic is thin: it parses the line (IPython ``magic_arguments``) and the cell
-(:mod:`tunebook.cell`), then calls ``tb.run``. Everything it does, the Python API does.
+The magic is thin: it parses the line (IPython ``magic_arguments``, its flags made from
+``tunebook.engine.OPTIONS``) and the cell (:mod:`tunebook.cell`), then calls ``tb.run``.
+Everything it does, the Python API does, under the same names.
 
 Load it with ``%load_ext tunebook``; ``%%tune?`` shows the options.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import time
 from typing import Any
 
 import pandas as pd
@@ -17,16 +19,22 @@ from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
-from traitlets import Float, Int, Unicode
+from traitlets import Any as AnyTrait
 
 from tunebook.cell import capture, parse_cell, trial_function
-from tunebook.engine import Experiment, experiments, run
+from tunebook.engine import OPTIONS, Experiment, experiments, run
+from tunebook.engine._algorithms import describe_knobs
+from tunebook.engine._options import Option
 from tunebook.engine._train import is_trainer
 from tunebook.errors import UserInputError, did_you_mean
 from tunebook.results import Results
 from tunebook.space import Space
 
 __all__ = ["MagicOptionError", "TuneMagic", "load_ipython_extension", "parse_resources"]
+
+#: The options a cell writes; the refine knobs go to ``refine()``, not to ``tb.run``.
+CELL_OPTIONS = tuple(option for option in OPTIONS if option.cell is not None)
+REFINE_KNOBS = ("top", "margin", "min_trials", "keep")
 
 
 class MagicOptionError(UserInputError, ValueError):
@@ -57,14 +65,45 @@ def parse_resources(text: str) -> dict[str, float]:
     return resources
 
 
+def flags(option: Option) -> list[str]:
+    """The option's flags on the line: its name with dashes first, then its aliases."""
+    return [option.flag, *option.flags]
+
+
+def _argument(option: Option) -> Any:
+    keywords: dict[str, Any] = {"dest": option.name, "help": option.help}
+    if option.cell == "flag":
+        keywords.update(action="store_true", default=None)
+    elif option.cell in (int, float):
+        keywords["type"] = option.cell
+    if option.name == "mode":
+        keywords["choices"] = ["max", "min"]
+    return argument(*flags(option), **keywords)
+
+
+def _tune_help(function: Any) -> Any:
+    """The ``%%tune`` magic function with its arguments from the options model (and each
+    scheduler's knobs and defaults in its help)."""
+    function.__doc__ = (function.__doc__ or "") + (
+        "\n        The schedulers' knobs and their defaults:\n\n"
+        + "\n".join(f"            {line}" for line in describe_knobs().splitlines())
+        + "\n"
+    )
+    decorated = argument(
+        "command", nargs="*", help="line magic only: FUNC (with --space), 'list', or 'stop [NAME]'"
+    )(function)
+    for option in reversed(CELL_OPTIONS):
+        decorated = _argument(option)(decorated)
+    return magic_arguments()(decorated)
+
+
 def _args(line: str, parser_owner: Any) -> Any:
     """Parse the magic's line; unknown options get a close-match suggestion."""
     try:
         return parse_argstring(parser_owner, line)
     except UsageError as err:
         message = str(err)
-        parser = parser_owner.parser
-        known = [s for action in parser._actions for s in action.option_strings]
+        known = [flag for option in CELL_OPTIONS for flag in flags(option)]
         unknown = re.search(r"unrecognized arguments: (.*)", message)
         if unknown:
             words = [w for w in shlex.split(unknown.group(1)) if w.startswith("-")]
@@ -77,58 +116,22 @@ def _args(line: str, parser_owner: Any) -> Any:
         raise MagicOptionError(f"{message}. See %%tune? for every option.") from None
 
 
-@magics_class
-class TuneMagic(Magics):
-    """The ``tune`` magics. Defaults can be set with ``%config TuneMagic.<name> = value``."""
+def _configurable() -> dict[str, Any]:
+    """``%config TuneMagic.<option> = value``: a default for the cells, per option that has
+    one (the same name as ``tb.run``'s keyword)."""
+    return {
+        option.name: AnyTrait(None, allow_none=True, help=f"Default of {option.flag}.").tag(
+            config=True
+        )
+        for option in OPTIONS
+        if option.config
+    }
 
-    samples = Int(10, help="Trials to sample (-n).").tag(config=True)
-    metric = Unicode(None, allow_none=True, help="Default --metric.").tag(config=True)
-    mode = Unicode(None, allow_none=True, help="Default --mode: max or min.").tag(config=True)
-    scheduler = Unicode("fifo", help="Default --scheduler.").tag(config=True)
-    search = Unicode("random", help="Default --search.").tag(config=True)
-    concurrency = Int(None, allow_none=True, help="Default -c/--concurrency.").tag(config=True)
-    time_budget = Float(None, allow_none=True, help="Default --time-budget (s).").tag(config=True)
-    storage_path = Unicode(
-        None, allow_none=True, help="Where experiment folders go (default ~/tunebook_results)."
-    ).tag(config=True)
 
-    @magic_arguments()
-    @argument(
-        "command",
-        nargs="*",
-        help="line magic only: FUNC (with --space), 'list', or 'stop [NAME]'",
-    )
-    @argument("-n", "--samples", type=int, help="trials to sample (default 10)")
-    @argument("--metric", help="the metric to optimise, as the trial reports it")
-    @argument("--mode", choices=["max", "min"], help="max or min")
-    @argument("-c", "--concurrency", type=int, help="at most this many trials at once")
-    @argument("--scheduler", help="fifo, asha, hyperband, median, bohb, pbt or pb2")
-    @argument("--max-t", type=int, help="early stopping: most iterations a trial runs")
-    @argument("--grace", type=int, help="early stopping: iterations before any stop")
-    @argument("--reduction-factor", type=float, help="early stopping: keep 1/this per rung")
-    @argument("--brackets", type=int, help="ASHA: number of brackets (default 1)")
-    @argument("--interval", type=int, help="PBT/PB2: iterations between exploits (default 5)")
-    @argument("--quantile", type=float, help="PBT/PB2: share that clones the top (0.25)")
-    @argument("--synch", action="store_true", help="PBT/PB2: synchronous (whole population)")
-    @argument("--keep-checkpoints", type=int, help="checkpoints kept per trial (default all)")
-    @argument("--checkpoint-score", help='which checkpoints to keep: "acc" or "loss:min"')
-    @argument("--search", help="random, grid, tpe, gp, qmc, cmaes, hyperopt, bohb or bayesopt")
-    @argument("--resources", help='per trial, e.g. "cpu=1,gpu=0.5"')
-    @argument(
-        "--adaptive-resources",
-        action="store_true",
-        help="give the CPUs of finished trials to the running ones",
-    )
-    @argument("--max-failures", type=int, help="retry a failed trial this many times")
-    @argument("--time-budget", type=float, help="stop the experiment after this many seconds")
-    @argument("--seed", type=int, help="seed of the search")
-    @argument("--name", help="the experiment's name (and folder)")
-    @argument("-o", "--out", help="the variable to bind the Experiment to")
-    @argument("--wait", action="store_true", help="block until the experiment ends")
-    @argument("--address", help="a Ray cluster's address (default: local Ray)")
-    @argument("--space", help="line magic: the variable holding the search space")
-    @argument("--refine", help="coarse to fine: the previous stage's variable (its refine())")
-    @argument("--warm-start", action="store_true", help="with --refine: its best configs first")
+class _TuneMagic(Magics):
+    """The ``tune`` magics. Defaults can be set with ``%config TuneMagic.<option> = value``."""
+
+    @_tune_help
     @line_cell_magic
     def tune(self, line: str, cell: str | None = None) -> Any:
         """Tune hyperparameters on Ray Tune from a notebook cell.
@@ -146,7 +149,11 @@ class TuneMagic(Magics):
                 report(acc=model.fit_epoch(X, y))
 
         A body without ``report`` that assigns the metric reports it once at the end.
-        The cell returns at once (the run goes on in the background) unless --wait.
+        ``--space VAR`` starts from a space held in a variable (the cell's space lines then
+        replace or add single parameters), ``--refine VAR`` from a previous stage's
+        ``refine()`` (with ``--top``, ``--margin``, ``--min-trials``, ``--keep``).
+        The cell returns at once (the run goes on in the background) unless --wait. Every
+        flag is ``tb.run``'s keyword of the same name.
 
         As a line magic: ``%tune FUNC --space SPACE [options]`` tunes a function defined
         elsewhere; ``%tune list`` lists this kernel's experiments; ``%tune stop [NAME]``
@@ -183,44 +190,30 @@ class TuneMagic(Magics):
     # -- running ---------------------------------------------------------------------------
 
     def _options(self, args: Any) -> dict[str, Any]:
-        metric = args.metric or self.metric
-        mode = args.mode or self.mode
-        if not metric:
-            raise MagicOptionError(
-                "--metric is required: the metric to optimise, as the trial reports it "
-                "(or set a default with %config TuneMagic.metric = 'acc')."
-            )
-        if not mode:
-            raise MagicOptionError(
-                f"--mode is required: max or min for {metric!r} (or set a default with "
-                "%config TuneMagic.mode = 'max')."
-            )
-        samples = args.samples if args.samples is not None else self.samples
-        return {
-            "metric": metric,
-            "mode": mode,
-            "num_samples": samples,
-            "max_concurrent_trials": args.concurrency or self.concurrency,
-            "scheduler": args.scheduler or self.scheduler,
-            "search": args.search or self.search,
-            "max_t": args.max_t,
-            "grace_period": args.grace,
-            "reduction_factor": args.reduction_factor,
-            "brackets": args.brackets,
-            "perturbation_interval": args.interval,
-            "quantile_fraction": args.quantile,
-            "synch": True if args.synch else None,
-            "keep_checkpoints": args.keep_checkpoints,
-            "checkpoint_score": args.checkpoint_score,
-            "adaptive_resources": args.adaptive_resources,
-            "max_failures": args.max_failures or 0,
-            "resources_per_trial": parse_resources(args.resources) if args.resources else None,
-            "time_budget_s": args.time_budget or self.time_budget,
-            "seed": args.seed,
-            "name": args.name,
-            "storage_path": self.storage_path,
-            "address": args.address,
-        }
+        """``tb.run``'s keywords from the line (and the ``%config`` defaults)."""
+        options: dict[str, Any] = {}
+        for option in CELL_OPTIONS:
+            if not option.run:
+                continue
+            value = getattr(args, option.name)
+            if value is None and option.config:
+                value = getattr(self, option.name)
+            if value is None:
+                continue
+            options[option.name] = parse_resources(value) if option.cell == "resources" else value
+        for name in ("metric", "mode"):
+            if not options.get(name):
+                example = "'acc'" if name == "metric" else "'max'"
+                what = (
+                    "the metric to optimise, as the trial reports it"
+                    if name == "metric"
+                    else (f"max or min for {options.get('metric')!r}")
+                )
+                raise MagicOptionError(
+                    f"--{name} is required: {what} (or set a default with "
+                    f"%config TuneMagic.{name} = {example})."
+                )
+        return options
 
     def _out_name(self, args: Any) -> tuple[str, bool]:
         if args.out:
@@ -234,37 +227,54 @@ class TuneMagic(Magics):
 
     def _launch(self, args: Any, objective: Any, space: Any, **extra: Any) -> Experiment:
         out, chosen = self._out_name(args)
-        experiment = run(objective, space, **self._options(args), **extra)
-        self._namespace[out] = experiment
+        options = {**self._options(args), **extra}
+        wait = options.pop("wait", False)
+        experiment = run(objective, space, **options)
+        self._namespace[out] = experiment  # bound before waiting: an interrupt leaves it there
         if not chosen:
             print(f"The experiment is in `{out}` (choose the name with -o NAME).")
-        if args.wait:
+        if wait:
             experiment.wait()
         return experiment
+
+    def _base_space(self, args: Any) -> tuple[Any, Space | None]:
+        """The space a run starts from before the cell's own lines: ``--refine VAR``'s
+        refined space, with ``--space VAR``'s parameters over it; and the parent stage."""
+        parent, base = self._parent(args)
+        if args.space is None:
+            return parent, base
+        space = self._namespace.get(args.space)
+        if not isinstance(space, dict | Space):
+            found = "is not defined" if args.space not in self._namespace else "is not a dict"
+            raise MagicOptionError(
+                f"--space {args.space}: {args.space} {found}; it must hold the search space, "
+                'e.g. {"lr": tb.loguniform(1e-4, 1e-1)}, or a tb.Space.'
+            )
+        return parent, Space({**dict(base or {}), **dict(space)})
 
     def _run_cell(self, args: Any, text: str) -> Experiment:
         options = self._options(args)  # checks --metric and --mode before the cell
         namespace = self._namespace
-        parent, base = self._parent(args)
+        parent, base = self._base_space(args)
         cell = parse_cell(text, options["metric"], namespace=namespace, base=base)
         captured = capture(cell, namespace)
         objective = trial_function(cell, captured)
         objective.__name__ = args.out or "tune_cell"
-        return self._launch(
-            args,
-            objective,
-            cell.space,
-            with_parameters=captured.large,
-            parent=parent,
-            warm_start=args.warm_start,
-        )
+        extra: dict[str, Any] = {"with_parameters": captured.large} if captured.large else {}
+        if parent is not None:
+            extra["parent"] = parent
+        return self._launch(args, objective, cell.space, **extra)
 
     def _parent(self, args: Any) -> tuple[Any, Space | None]:
         """``--refine NAME``: the previous stage (an Experiment or Results in the notebook)
-        and the space it refines to."""
+        and the space it refines to, with the line's refine knobs."""
+        knobs = {k: getattr(args, k) for k in REFINE_KNOBS if getattr(args, k) is not None}
         if args.refine is None:
             if args.warm_start:
                 raise MagicOptionError("--warm-start goes with --refine NAME (the coarse stage).")
+            if knobs:
+                flag = next(o.flag for o in OPTIONS if o.name in knobs)
+                raise MagicOptionError(f"{flag} goes with --refine NAME (the coarse stage).")
             return None, None
         parent = self._namespace.get(args.refine)
         results = getattr(parent, "results", parent)
@@ -274,7 +284,9 @@ class TuneMagic(Magics):
                 f"--refine {args.refine}: {args.refine} {found}; it must be the previous "
                 "stage (the Experiment that -o bound, or its Results)."
             )
-        return parent, results.refine()
+        if "keep" in knobs:
+            knobs["keep"] = [name.strip() for name in knobs["keep"].split(",") if name.strip()]
+        return parent, results.refine(**knobs)
 
     def _run_function(self, args: Any, name: str) -> Experiment:
         namespace = self._namespace
@@ -286,32 +298,22 @@ class TuneMagic(Magics):
             raise MagicOptionError(
                 f"%tune {name}: {name} is neither a function nor a Ray Train trainer."
             )
-        parent, base = self._parent(args)
-        if not args.space and base is not None:
-            return self._launch(args, objective, base, parent=parent, warm_start=args.warm_start)
-        if not args.space:
+        parent, space = self._base_space(args)
+        if space is None:
             raise MagicOptionError(
                 f"%tune {name} needs --space VAR: the variable holding the search space "
                 "(or --refine NAME: the space refined from a previous stage)."
             )
-        space = namespace.get(args.space)
-        if not isinstance(space, dict | Space):
-            found = "is not defined" if args.space not in namespace else "is not a dict"
-            raise MagicOptionError(
-                f"--space {args.space}: {args.space} {found}; it must hold the search space, "
-                'e.g. {"lr": tb.loguniform(1e-4, 1e-1)}.'
-            )
-        if base is not None:  # --space overrides single parameters of the refined space
-            space = Space({**dict(base), **dict(space)})
-        return self._launch(args, objective, space, parent=parent, warm_start=args.warm_start)
+        extra = {"parent": parent} if parent is not None else {}
+        return self._launch(args, objective, space, **extra)
 
     # -- managing --------------------------------------------------------------------------
 
     def _list(self) -> pd.DataFrame:
         rows = []
         for experiment in experiments():
-            results = experiment.snapshot()
-            progress = results.progress()
+            now = None if experiment.done else time.time()
+            progress = experiment.live.progress(now)
             variables = [
                 k for k, v in self._namespace.items() if v is experiment and not k.startswith("_")
             ]
@@ -319,9 +321,9 @@ class TuneMagic(Magics):
                 {
                     "name": experiment.name,
                     "variable": ", ".join(variables),
-                    "status": experiment.status,
-                    "trials": len(results),
-                    "metric": results.metric,
+                    "status": progress.status,
+                    "trials": len(experiment.live),
+                    "metric": progress.metric,
                     "best": progress.best,
                     "elapsed_s": round(progress.elapsed, 1),
                     "path": str(experiment.path),
@@ -352,9 +354,16 @@ class TuneMagic(Magics):
         print(f"Stopping {chosen.name}.")
 
 
+TuneMagic = magics_class(type("TuneMagic", (_TuneMagic,), _configurable()))
+
+
 def load_ipython_extension(shell: InteractiveShell) -> None:
-    """``%load_ext tunebook``: register ``%%tune`` / ``%tune`` and ``%config TuneMagic``."""
+    """``%load_ext tunebook``: register ``%%tune`` / ``%tune`` and ``%config TuneMagic``, and
+    show experiments as their live dashboards (in a kernel)."""
+    from tunebook.dashboard import attach
+
     magics = TuneMagic(shell=shell)
     shell.register_magics(magics)
     if magics not in shell.configurables:
-        shell.configurables.append(magics)  # type: ignore[arg-type]
+        shell.configurables.append(magics)
+    attach(shell)

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from tunebook.dashboard import attach
 from tunebook.engine import record
 from tunebook.results import Results
 
@@ -30,7 +31,7 @@ def watch(
     experiment = record(tuner, name=name, storage_path=storage_path)
     ipython = sys.modules.get("IPython")
     shell = ipython.get_ipython() if ipython is not None else None
-    if shell is not None and type(shell).__name__ == "ZMQInteractiveShell":
+    if shell is not None and attach(shell):  # a kernel: its live dashboard
         from IPython.display import display
 
         display(experiment)

@@ -3,21 +3,17 @@
 The engine emits events into the event log; it never draws.
 """
 
+from tunebook.engine._algorithms import SCHEDULERS, SEARCHES
 from tunebook.engine._cluster import ensure_ray
 from tunebook.engine._experiment import Experiment
+from tunebook.engine._launch import default_storage, experiments
+from tunebook.engine._options import OPTIONS, Option
 from tunebook.engine._report import report, restore
-from tunebook.engine._run import (
-    KNOBS,
-    SCHEDULERS,
-    SEARCHES,
-    default_storage,
-    experiments,
-    record,
-    run,
-)
+from tunebook.engine._run import record, run
 
 __all__ = [
-    "KNOBS",
+    "OPTIONS",
+    "Option",
     "SCHEDULERS",
     "SEARCHES",
     "Experiment",

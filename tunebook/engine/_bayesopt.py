@@ -14,7 +14,7 @@ from typing import Any
 from ray.tune.search import Searcher
 
 from tunebook.errors import OptionError
-from tunebook.space import Space, _spec, describe
+from tunebook.space import Space, describe, spec
 
 #: Domain kinds a Gaussian process over a box can search.
 BOX_KINDS = ("uniform", "quniform", "loguniform", "qloguniform", "randint", "lograndint")
@@ -30,22 +30,22 @@ class BayesOptSearcher(Searcher):
         self._specs: dict[str, dict[str, Any]] = {}
         self._constants: dict[str, Any] = {}
         for name, value in space.flat().items():
-            spec = _spec(value)
-            if spec["type"] == "constant":
-                self._constants[name] = spec["value"]
+            described = spec(value)
+            if described["type"] == "constant":
+                self._constants[name] = described["value"]
                 continue
-            if spec["type"] not in BOX_KINDS:
+            if described["type"] not in BOX_KINDS:
                 raise OptionError(
                     f"search='bayesopt' searches numeric ranges; parameter {name!r} is "
                     f"{describe(value)}. Use search='tpe' for categories."
                 )
-            low, high = float(spec["lower"]), float(spec["upper"])
-            if spec["type"] in ("randint", "lograndint"):
+            low, high = float(described["lower"]), float(described["upper"])
+            if described["type"] in ("randint", "lograndint"):
                 high -= 1  # Ray's upper bound is exclusive
-            if "log" in spec["type"]:
+            if "log" in described["type"]:
                 low, high = math.log10(low), math.log10(high)
             self._bounds[name] = (low, high)
-            self._specs[name] = spec
+            self._specs[name] = described
         self._seed = seed
         self._optimizer: Any = None
         self._pending: dict[str, dict[str, float]] = {}

@@ -6,6 +6,7 @@ import logging
 import os
 from collections.abc import Mapping
 
+from tunebook.engine._ray_internals import TOKEN_NOTICE_LOGGER, canonical_address, loopback_only
 from tunebook.errors import OptionError
 
 #: Ray Tune settings tunebook needs, set unless the user set them: the event log replaces Ray's
@@ -56,21 +57,6 @@ def _quiet_ray_tune_noise() -> None:
             target.addFilter(_DropRecordedNoise())
 
 
-def _loopback_only() -> None:
-    """Make a local Ray listen on 127.0.0.1 only.
-
-    Ray binds its servers to loopback only when the node's IP is 127.0.0.1, and on Linux it
-    turns a requested 127.0.0.1 into the machine's network address unless its
-    ``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER`` switch is off. That switch is read when Ray is
-    imported (the space vocabulary imports Ray), so it is set on the loaded constant as well.
-    """
-    from ray._private import ray_constants
-
-    os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
-    if hasattr(ray_constants, "ENABLE_RAY_CLUSTER"):
-        ray_constants.ENABLE_RAY_CLUSTER = False
-
-
 def ensure_ray(address: str | None = None, num_cpus: int | None = None) -> str:
     """Connect this process to Ray once, and return the cluster's address.
 
@@ -106,12 +92,10 @@ def ensure_ray(address: str | None = None, num_cpus: int | None = None) -> str:
     if address:
         ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
     else:
-        _loopback_only()
+        loopback_only()
         # Ray 2.60 turns token authentication on for a new local cluster (good: tunebook's
         # is loopback only besides) and warns about it into the notebook: not that warning
-        logging.getLogger("ray._private.authentication.authentication_token_setup").addFilter(
-            _not_the_token_notice
-        )
+        logging.getLogger(TOKEN_NOTICE_LOGGER).addFilter(_not_the_token_notice)
         ray.init(
             address="local",
             num_cpus=num_cpus,
@@ -123,13 +107,18 @@ def ensure_ray(address: str | None = None, num_cpus: int | None = None) -> str:
     return str(ray.get_runtime_context().gcs_address)
 
 
+def current_address() -> str:
+    """The address of the cluster this process is connected to."""
+    import ray
+
+    return str(ray.get_runtime_context().gcs_address)
+
+
 def _same(address: str, current: str) -> bool:
     """Whether ``address`` names the cluster at ``current`` (``127.0.0.1:6379`` and the
     node's own IP with the same port are the same cluster)."""
-    from ray._private.services import canonicalize_bootstrap_address
-
     try:
-        return canonicalize_bootstrap_address(address) == current
+        return canonical_address(address) == current
     except Exception:  # not an address Ray can read: not the same
         return False
 

@@ -1,11 +1,15 @@
-"""Stop flags set from the notebook and read by Ray Tune's loop."""
+"""Stop flags set from the notebook and read by Ray Tune's loop, and the user's own stop
+criteria combined with them."""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 from ray.tune import Stopper
+
+from tunebook.errors import OptionError
 
 
 class StopControl(Stopper):
@@ -80,3 +84,53 @@ class StopControl(Stopper):
         self._met = set(state.get("met", []))
         if state["all"]:
             self._all.set()
+
+
+class _CriteriaStopper:
+    """Ray Tune's dict stop criteria (``{"training_iteration": 10}``: stop a trial once a
+    result reaches any value) as a Stopper, so that it can be combined with tunebook's."""
+
+    def __init__(self, criteria: Mapping[str, Any]) -> None:
+        self.criteria = dict(criteria)
+
+    def __call__(self, trial_id: str, result: dict[str, Any]) -> bool:
+        from ray.tune.utils import flatten_dict
+
+        flat = flatten_dict(result)
+        return any(
+            key in flat and flat[key] is not None and flat[key] >= value
+            for key, value in self.criteria.items()
+        )
+
+    def stop_all(self) -> bool:
+        return False
+
+
+class _Witnessed(Stopper):
+    """The user's own stop criteria, noting in the StopControl which trials they ended (so
+    those count as terminated, not as stopped early by a scheduler)."""
+
+    def __init__(self, stopper: Any, control: StopControl) -> None:
+        self.stopper = stopper
+        self.control = control
+
+    def __call__(self, trial_id: str, result: dict[str, Any]) -> bool:
+        if self.stopper(trial_id, result):
+            self.control.criteria_met(trial_id)
+            return True
+        return False
+
+    def stop_all(self) -> bool:
+        return bool(getattr(self.stopper, "stop_all", lambda: False)())
+
+
+def with_control(stop: Any, control: StopControl) -> Any:
+    from ray.tune.stopper import CombinedStopper
+
+    if stop is None:
+        return control
+    if isinstance(stop, Mapping):
+        stop = _CriteriaStopper(stop)
+    elif not isinstance(stop, Stopper) and not callable(stop):
+        raise OptionError(f"RunConfig(stop={stop!r}) is neither a dict, a Stopper nor a function.")
+    return CombinedStopper(_Witnessed(stop, control), control)

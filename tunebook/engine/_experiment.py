@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import sys
 import threading
 import time
 import traceback
@@ -14,14 +13,6 @@ from tunebook.engine._control import StopControl
 from tunebook.errors import ExperimentFailed, OptionError, TunebookError
 from tunebook.events import EventLog
 from tunebook.results import Results
-
-
-def _has_widget_frontend() -> bool:
-    """Whether this process is a Jupyter kernel (whose front end can show widgets)."""
-    ipython = sys.modules.get("IPython")
-    shell = ipython.get_ipython() if ipython is not None else None
-    return type(shell).__name__ == "ZMQInteractiveShell"
-
 
 #: Experiment states; all but "running" are final.
 STATUSES = ("running", "completed", "stopped", "timed_out", "failed")
@@ -56,11 +47,10 @@ class Experiment:
         self._time_budget_s = time_budget_s
         self._status = "running"
         self._error: BaseException | None = None
-        self._results: Results | None = None
+        self._live = Results(log, path)
         self._done = threading.Event()
         self._started = time.monotonic()
         self._thread = threading.Thread(target=self._fit, name=f"tunebook:{name}", daemon=True)
-        self._dashboard: Any = None
 
     def _start(self) -> Experiment:
         self._thread.start()
@@ -130,7 +120,8 @@ class Experiment:
         Raises:
             OptionError: no trial of this experiment has that id.
         """
-        known = [e["trial_id"] for e in self._log.events() if e["event"] == "trial_started"]
+        with self._live.state.lock:
+            known = list(self._live.state.trials)
         if trial_id not in known:
             hint = f" Trials so far: {', '.join(known[:8])}{'...' if len(known) > 8 else ''}."
             raise OptionError(
@@ -171,41 +162,30 @@ class Experiment:
     @property
     def results(self) -> Results:
         """The results, once the experiment has ended (this waits for the end)."""
-        if self._results is None:
-            self.wait()
-            self._results = Results(self._log.snapshot(), self.path)
-        return self._results
-
-    def snapshot(self) -> Results:
-        """The results so far, at once, without waiting."""
-        return Results(self._log.snapshot(), self.path)
+        self.wait()
+        return self._live
 
     @property
-    def dashboard(self) -> Any:
-        """The live dashboard of this experiment (an ipywidgets view over its event log).
+    def live(self) -> Results:
+        """The results as the run goes on: each read answers for the events so far, folding
+        only what is new (the dashboard and the progress line read these)."""
+        return self._live
 
-        The engine does not draw: the dashboard (``tunebook.dashboard``) is loaded on first
-        use, reads the event log, and stops through ``stop()``.
-        """
-        if self._dashboard is None:
-            from tunebook.dashboard import Dashboard
+    def snapshot(self) -> Results:
+        """The results so far, at once, without waiting: a copy that stays as it is."""
+        if self.done:
+            return self._live
+        return Results(self._log.snapshot(), self.path)
 
-            self._dashboard = Dashboard(self)
-        return self._dashboard
-
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        """In a notebook, the live dashboard; elsewhere (a terminal, nbconvert to text), the
-        progress line."""
-        if _has_widget_frontend():
-            bundle: dict[str, Any] = self.dashboard._repr_mimebundle_()
-            return bundle
-        return {"text/plain": repr(self), "text/html": self._repr_html_()}
+    def progress_line(self) -> str:
+        """The progress line of the run now (elapsed time by the clock while it runs)."""
+        return self._live.progress(now=None if self.done else time.time()).line()
 
     def __repr__(self) -> str:
-        return f"<Experiment {self.name!r} {self.snapshot().progress().line()} at {self.path}>"
+        return f"<Experiment {self.name!r} {self.progress_line()} at {self.path}>"
 
     def _repr_html_(self) -> str:
-        line = html.escape(self.snapshot().progress().line())
+        line = html.escape(self.progress_line())
         return (
             f"<div><b>{html.escape(self.name)}</b> <code>{line}</code><br>"
             f"<small>folder: {html.escape(str(self.path))}</small></div>"

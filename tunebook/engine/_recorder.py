@@ -12,6 +12,12 @@ from ray.tune.result import AUTO_RESULT_KEYS, DEBUG_METRICS
 from ray.tune.schedulers import TrialScheduler
 
 from tunebook.engine._control import StopControl
+from tunebook.engine._ray_internals import (
+    actor_node,
+    scheduler_budget,
+    trial_actor,
+    trial_folder,
+)
 from tunebook.errors import MetricNotReportedError
 from tunebook.events import EventLog
 
@@ -34,18 +40,6 @@ RAY_KEYS = frozenset(
 def reported_metrics(result: dict[str, Any]) -> dict[str, Any]:
     """The metrics a trial reported, without what Ray Tune adds to each result."""
     return {key: value for key, value in result.items() if key not in RAY_KEYS}
-
-
-def budget(scheduler: TrialScheduler | None) -> tuple[str, float] | None:
-    """``(time_attr, max_t)`` for schedulers that stop every trial at ``max_t`` (ASHA,
-    HyperBand): a stop there is the end of the budget, not an early stop."""
-    if scheduler is None:
-        return None
-    max_t = getattr(scheduler, "_max_t", None) or getattr(scheduler, "_max_t_attr", None)
-    time_attr = getattr(scheduler, "_time_attr", None)
-    if max_t is None or time_attr is None:
-        return None
-    return str(time_attr), float(max_t)
 
 
 def error_text(trial: RayTrial) -> str:
@@ -115,7 +109,7 @@ class Recorder(Callback):
         self._control = control
         self._metric = metric
         self._reported: dict[str, set[str]] = {}  # trial -> the metric names it reported
-        self._budget = budget(scheduler)
+        self._budget = scheduler_budget(scheduler)
         self._time_budget_s = time_budget_s
         self._started: set[str] = set()
         self._ended: set[str] = set()
@@ -315,17 +309,13 @@ class Recorder(Callback):
 
 def trial_node(trial: RayTrial) -> str | None:
     """The Ray node id of the actor running the trial now (two nodes may share an IP)."""
-    actor = getattr(trial.temporary_state, "ray_actor", None)
+    actor = trial_actor(trial)
     if actor is None:
         return None
     try:
-        from ray._private import state
-
-        info = state.actors(actor_id=actor._actor_id.hex())
-        node = (info.get("Address") or {}).get("NodeID")
+        return actor_node(actor)
     except Exception:  # the node is a label: never lose the result over it
         return None
-    return str(node) if node else None
 
 
 def trial_resources(trial: RayTrial) -> dict[str, float]:
@@ -347,7 +337,7 @@ def trial_output(trial: RayTrial) -> dict[str, str]:
     Ray Tune writes in the trial's working folder with ``RunConfig(log_to_file=True)``. Empty
     when the folder is on another node."""
     try:
-        folder = Path(trial.storage.trial_working_directory)  # type: ignore[union-attr]
+        folder = trial_folder(trial)
     except Exception:  # no storage context: nothing to read
         return {}
     out = {}

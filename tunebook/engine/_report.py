@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from tunebook.engine._ray_internals import in_trial
 from tunebook.errors import TunebookError
 
 #: The file of a checkpoint that ``report(state=...)`` writes (by Ray, in Ray's own folder).
@@ -46,10 +47,9 @@ def report(
             directly to debug it).
     """
     from ray import tune
-    from ray.train._internal.session import get_session
 
     values = {**(metrics or {}), **kwargs}
-    if get_session() is None:
+    if not in_trial():
         raise _outside(f"report({', '.join(values)})")
     if state is None:
         tune.report(values)
@@ -74,9 +74,8 @@ def restore() -> Any:
             ``report(state=...)`` (use Ray's ``tune.get_checkpoint()`` for your own).
     """
     from ray import tune
-    from ray.train._internal.session import get_session
 
-    if get_session() is None:
+    if not in_trial():
         raise _outside("restore()")
     checkpoint = tune.get_checkpoint()
     if checkpoint is None:

@@ -16,6 +16,7 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from tunebook.engine._ray_internals import TRAINER_MODULES, trainer_with, worker_resources
 from tunebook.errors import OptionError
 
 #: The trial's own key in the config: what the trainer's train function receives.
@@ -28,14 +29,17 @@ def is_trainer(objective: Any) -> bool:
     Looked up in the loaded modules only: a user who built a trainer has imported Ray Train,
     and tunebook does not import it for anyone else.
     """
-    module = sys.modules.get("ray.train.v2.api.data_parallel_trainer")
-    return module is not None and isinstance(objective, module.DataParallelTrainer)
+    return _is_instance(objective, *TRAINER_MODULES["v2"])
 
 
 def is_legacy_trainer(objective: Any) -> bool:
     """A Ray Train V1 trainer (``RAY_TRAIN_V2_ENABLED=0``): Ray Tune runs it as it is."""
-    module = sys.modules.get("ray.train.base_trainer")
-    return module is not None and isinstance(objective, module.BaseTrainer)
+    return _is_instance(objective, *TRAINER_MODULES["v1"])
+
+
+def _is_instance(objective: Any, module_name: str, class_name: str) -> bool:
+    module = sys.modules.get(module_name)
+    return module is not None and isinstance(objective, getattr(module, class_name))
 
 
 def check_space(space: Mapping[str, Any], label: str) -> None:
@@ -50,8 +54,7 @@ def check_space(space: Mapping[str, Any], label: str) -> None:
 
 
 def _per_worker(trainer: Any) -> dict[str, float]:
-    scaling = trainer.scaling_config
-    return {k: float(v) for k, v in scaling._resources_per_worker_not_none.items() if v}
+    return worker_resources(trainer.scaling_config)
 
 
 def check_cluster(trainer: Any, label: str) -> int:
@@ -120,25 +123,11 @@ def trainer_trial(
             checkpoint_config=checkpoints,
             callbacks=[*(own.callbacks or []), TuneReportCallback()],
         )
-        run = _with(trainer, train_loop_config=loop, run_config=run_config)
+        run = trainer_with(trainer, train_loop_config=loop, run_config=run_config)
         run.fit()
 
     trial.__name__ = trial.__qualname__ = label
     return trial
-
-
-def _with(trainer: Any, *, train_loop_config: dict[str, Any], run_config: Any) -> Any:
-    """A copy of ``trainer`` with another train_loop_config and RunConfig (and so a new run
-    context: a new run id)."""
-    import copy
-
-    run = copy.copy(trainer)
-    run.train_loop_config = train_loop_config
-    run.run_config = run_config
-    run.train_run_context = dataclasses.replace(
-        trainer.train_run_context, run_config=run_config, train_loop_config=train_loop_config
-    )
-    return run
 
 
 def workers_resources(trainer: Any) -> dict[str, float]:

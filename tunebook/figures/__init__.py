@@ -1,4 +1,5 @@
-"""Pure functions from an experiment's events to plotly figures.
+"""Pure functions from the fold of an experiment's events (``tunebook.results``) to plotly
+figures.
 
 Every figure is a data step (``*_info`` -> a NamedTuple, compared exactly in tests) and a draw
 step (``*_figure(info)`` -> ``go.Figure``). The live dashboard and the static report use the
@@ -22,9 +23,8 @@ from tunebook.figures._importance import (
 )
 from tunebook.figures._lineage import Edge, LineageInfo, Stretch, lineage_figure, lineage_info
 from tunebook.figures._parallel import Axis, ParallelInfo, parallel_figure, parallel_info
-from tunebook.figures._report import report_html
+from tunebook.figures._report import report_html, write_report
 from tunebook.figures._rungs import Rung, RungsInfo, rungs_figure, rungs_info
-from tunebook.figures._state import RunState, Segment, TrialState
 from tunebook.figures._table import TableInfo, table_html, table_info
 
 __all__ = [
@@ -36,14 +36,11 @@ __all__ = [
     "ImportanceInfo",
     "LineageInfo",
     "ParallelInfo",
-    "RunState",
-    "Segment",
     "Slice",
     "Rung",
     "RungsInfo",
     "Stretch",
     "TableInfo",
-    "TrialState",
     "curve_style",
     "curves_figure",
     "curves_info",
@@ -59,4 +56,5 @@ __all__ = [
     "rungs_info",
     "table_html",
     "table_info",
+    "write_report",
 ]

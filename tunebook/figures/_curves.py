@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 import plotly.graph_objects as go
 
-from tunebook.figures._state import RunState
+from tunebook.results import ExperimentState
 
 #: Line colour by trial status.
 STATUS_COLORS = {
@@ -34,7 +34,7 @@ class CurvesInfo(NamedTuple):
     curves: tuple[Curve, ...]
 
 
-def curves_info(state: RunState, metric: str | None = None) -> CurvesInfo:
+def curves_info(state: ExperimentState, metric: str | None = None) -> CurvesInfo:
     """One curve per trial that reported ``metric`` (default: the experiment's)."""
     metric = metric or state.metric or (state.metrics[0] if state.metrics else None)
     best_trial = state.best[0] if state.best and metric == state.metric else None

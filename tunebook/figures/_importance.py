@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from tunebook.events import flat_config
-from tunebook.figures._state import RunState
+from tunebook.results import ExperimentState
 
 #: Slice plots per row.
 COLUMNS = 3
@@ -34,20 +34,18 @@ class ImportanceInfo(NamedTuple):
     slices: tuple[Slice, ...]  # in the order of ``parameters``, then the others
 
 
-def importance_info(state: RunState, importances: dict[str, float] | None = None) -> ImportanceInfo:
+def importance_info(
+    state: ExperimentState, importances: dict[str, float] | None = None
+) -> ImportanceInfo:
     """Slices of the finished trials (not failed) with their best value of the metric, and
     the importances (``Results.importance()`` as ``{parameter: importance}``) if given."""
     metric = state.metric
     importances = importances or {}
     best: list[tuple[str, dict[str, Any], float]] = []
-    for trial in state.trials.values():
-        if trial.status in ("running", "error") or metric is None:
-            continue
-        _, ys = trial.series(metric)
-        values = [v for v in ys if not math.isnan(v)]
-        if values:
-            pick = max(values) if state.mode == "max" else min(values)
-            best.append((trial.trial_id, flat_config(trial.config), pick))
+    for trial in state.finished():
+        report = state.trial_best(trial)
+        if report is not None and metric is not None:
+            best.append((trial.trial_id, flat_config(trial.config), report["metrics"][metric]))
     names: list[str] = []
     for _, config, _ in best:
         names += [k for k in config if k not in names]

@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from tunebook.events import flat_config, is_number
-from tunebook.figures._state import RunState, TrialState
+from tunebook.results import ExperimentState, ancestry, current_segment
 
 
 class Stretch(NamedTuple):
@@ -74,13 +74,7 @@ def _short(value: Any) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
-def _current(trial: TrialState, before: float) -> int:
-    """The index of the trial's segment that was current just before event number
-    ``before`` (the last one begun earlier)."""
-    return max((k for k, s in enumerate(trial.segments) if s.at < before), default=0)
-
-
-def lineage_info(state: RunState, metric: str | None = None) -> LineageInfo:
+def lineage_info(state: ExperimentState, metric: str | None = None) -> LineageInfo:
     """Each member's segments, an edge for each exploit that trained, and the segments
     that made the best final member's model."""
     metric = metric or state.metric
@@ -92,21 +86,15 @@ def lineage_info(state: RunState, metric: str | None = None) -> LineageInfo:
         for row, (trial_id, trial) in enumerate(trials.items())
         for k in range(len(trial.segments))
     }
-    finals: dict[str, float] = {}
-    for trial in trials.values():
-        _, ys = trial.series(metric or "")
-        values = [v for v in ys if not math.isnan(v)]
-        if values:
-            finals[trial.trial_id] = values[-1]
-    best = None
-    if finals:
-        best = (max if state.mode == "max" else min)(finals, key=lambda t: finals[t])
-    path = _ancestry(state, best)
+    final = state.best_trial(metric, state.direction, scope="last") if metric else None
+    best = None if final is None else final[0].trial_id
+    path = set(ancestry(state, best)) if best is not None else set()
     stretches = []
     edges = []
     for trial in trials.values():
         column = trial.values.get(metric or "", [])
         ends = [s.first for s in trial.segments[1:]] + [len(trial.iterations)]
+        ends = ends if trial.segments else []  # a member that has not reported yet
         for k, (segment, end) in enumerate(zip(trial.segments, ends, strict=True)):
             stretches.append(
                 Stretch(
@@ -126,7 +114,7 @@ def lineage_info(state: RunState, metric: str | None = None) -> LineageInfo:
                         trial.trial_id,
                         segment.start,
                         int(segment.exploit.get("step") or 0),
-                        level[(donor.trial_id, _current(donor, segment.exploit["at"]))],
+                        level[(donor.trial_id, current_segment(donor, segment.exploit["at"]))],
                         level[(trial.trial_id, k)],
                         _changes(segment.exploit),
                     )
@@ -139,22 +127,6 @@ def lineage_info(state: RunState, metric: str | None = None) -> LineageInfo:
     return LineageInfo(
         metric, tuple(trials), tuple(stretches), tuple(edges), best, tuple(sorted(explored))
     )
-
-
-def _ancestry(state: RunState, best: str | None) -> set[tuple[str, int]]:
-    """(member, segment index) of the segments that produced ``best``'s final model: its
-    last segment, then the donor's segment that was current at the exploit, and so on."""
-    path: set[tuple[str, int]] = set()
-    member, before = best, math.inf
-    while member is not None and member in state.trials:
-        trial = state.trials[member]
-        k = _current(trial, before)
-        path.add((member, k))
-        segment = trial.segments[k] if trial.segments else None
-        if segment is None or segment.exploit is None:
-            break
-        member, before = segment.donor, segment.exploit["at"]
-    return path
 
 
 def lineage_figure(info: LineageInfo) -> go.Figure:

@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 import plotly.graph_objects as go
 
 from tunebook.events import flat_config, is_number
-from tunebook.figures._state import RunState
+from tunebook.results import ExperimentState
 
 
 class Axis(NamedTuple):
@@ -26,15 +26,14 @@ class ParallelInfo(NamedTuple):
     scores: tuple[float, ...]
 
 
-def parallel_info(state: RunState, metric: str | None = None) -> ParallelInfo:
+def parallel_info(state: ExperimentState, metric: str | None = None) -> ParallelInfo:
     """Trials that reported ``metric``: one axis per parameter that varies, then the metric."""
     metric = metric or state.metric
-    better = max if state.mode == "max" else min
     rows: list[tuple[str, dict[str, Any], float]] = []
     for trial in state.trials.values():
-        _, values = trial.series(metric) if metric else ([], [])
-        if values:
-            rows.append((trial.trial_id, flat_config(trial.config), better(values)))
+        best = state.trial_best(trial, metric)
+        if best is not None:
+            rows.append((trial.trial_id, flat_config(trial.config), best["metrics"][metric]))
     names: list[str] = []
     for _, config, _ in rows:
         names.extend(n for n in config if n not in names)

@@ -1,8 +1,10 @@
-"""The static report: one self-contained HTML file with the dashboard's figures."""
+"""The static report: one self-contained HTML file with the dashboard's figures, drawn from
+the same fold (``Results.state``) by the same data steps as the live dashboard."""
 
 from __future__ import annotations
 
 import html
+from pathlib import Path
 from typing import Any
 
 from tunebook.events import EventLog
@@ -11,8 +13,7 @@ from tunebook.figures._importance import importance_figure, importance_info
 from tunebook.figures._lineage import lineage_figure, lineage_info
 from tunebook.figures._parallel import parallel_figure, parallel_info
 from tunebook.figures._rungs import rungs_figure, rungs_info
-from tunebook.figures._state import RunState
-from tunebook.results import Results
+from tunebook.results import Results, best_first
 
 
 def importances(results: Results) -> dict[str, float] | None:
@@ -25,20 +26,39 @@ def importances(results: Results) -> dict[str, float] | None:
     return dict(zip(frame["parameter"], frame["importance"], strict=True))
 
 
-def report_html(events: list[dict[str, Any]], max_rows: int = 50) -> str:
+def _results(source: Any) -> Results:
+    """A Results from what the report is asked of: a Results, an experiment (its ``results``,
+    once it has ended), an experiment folder, or a list of events."""
+    if isinstance(source, Results):
+        return source
+    if isinstance(source, list):
+        return Results(EventLog.from_events(source))
+    if isinstance(source, str | Path):
+        return Results.load(source)
+    results = getattr(source, "results", None)  # an Experiment: waits for its end
+    if isinstance(results, Results):
+        return results
+    raise TypeError(
+        f"a report is written from Results, an Experiment, an experiment folder or a list of "
+        f"events, not {type(source).__name__}."
+    )
+
+
+def report_html(source: Any, max_rows: int = 50) -> str:
     """An HTML page (plotly.js inlined: readable offline) with the summary, the learning
-    curves, the parallel coordinates and the best trials."""
-    state = RunState()
-    state.add(events)
-    results = Results(EventLog.from_events(events))
-    figures = [curves_figure(curves_info(state)), parallel_figure(parallel_info(state))]
-    if state.decisions:
-        figures.append(rungs_figure(rungs_info(state)))
-    if state.exploits:
-        figures.append(lineage_figure(lineage_info(state)))
-    info = importance_info(state, importances(results))
-    if info.slices:
-        figures.append(importance_figure(info))
+    curves, the parallel coordinates, the rung and lineage views where there are decisions or
+    exploits, what mattered, and the best trials."""
+    results = _results(source)
+    with results.state.lock:
+        state = results.state
+        figures = [curves_figure(curves_info(state)), parallel_figure(parallel_info(state))]
+        if state.decisions:
+            figures.append(rungs_figure(rungs_info(state)))
+        if state.exploits:
+            figures.append(lineage_figure(lineage_info(state)))
+        info = importance_info(state, importances(results))
+        if info.slices:
+            figures.append(importance_figure(info))
     parts = [
         figure.to_html(full_html=False, include_plotlyjs="inline" if i == 0 else False)
         for i, figure in enumerate(figures)
@@ -54,10 +74,7 @@ def report_html(events: list[dict[str, Any]], max_rows: int = 50) -> str:
         )
     except Exception:  # no trial reported the metric: the summary says so
         best_html = "<p>No trial has reported the metric.</p>"
-    frame = results.trials
-    metric = results.metric
-    if metric and f"best_{metric}" in frame:
-        frame = frame.sort_values(f"best_{metric}", ascending=results.mode == "min")
+    frame = best_first(results.trials, results.metric, results.mode)
     table = frame.drop(columns=["error"]).head(max_rows).to_html(index=False, na_rep="")
     return (
         "<!DOCTYPE html><html><head><meta charset='utf-8'>"
@@ -69,3 +86,15 @@ def report_html(events: list[dict[str, Any]], max_rows: int = 50) -> str:
         + f"<h2>Trials</h2>{table}<p><small>{min(len(frame), max_rows)} of {len(frame)} trials; "
         "made by tunebook</small></p></body></html>"
     )
+
+
+def write_report(source: Any, path: str | Path) -> Path:
+    """Write the static report of ``source`` (Results, an Experiment, an experiment folder)
+    to ``path``: one self-contained HTML file, readable offline. Returns the path.
+
+    Example:
+        >>> tb.write_report(exp, "report.html")  # doctest: +SKIP
+    """
+    path = Path(path)
+    path.write_text(report_html(source), encoding="utf-8")
+    return path

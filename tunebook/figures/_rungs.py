@@ -7,7 +7,7 @@ from typing import NamedTuple
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from tunebook.figures._state import RunState
+from tunebook.results import ExperimentState
 
 
 class Rung(NamedTuple):
@@ -27,7 +27,7 @@ class RungsInfo(NamedTuple):
     paths: tuple[tuple[str, tuple[tuple[float, float], ...]], ...]  # trial -> (rung, value)...
 
 
-def rungs_info(state: RunState) -> RungsInfo:
+def rungs_info(state: ExperimentState) -> RungsInfo:
     """Each rung's trials with their values and decisions, and each trial's path."""
     cells: dict[tuple[int, float], list[dict]] = {}
     paths: dict[str, list[tuple[float, float]]] = {}

@@ -7,7 +7,7 @@ import math
 from typing import Any, NamedTuple
 
 from tunebook.events import flat_config, resources_text
-from tunebook.figures._state import RunState
+from tunebook.results import ExperimentState
 
 FIXED = ("trial_id", "status", "iterations")
 
@@ -21,7 +21,10 @@ class TableInfo(NamedTuple):
 
 
 def table_info(
-    state: RunState, sort_by: str | None = None, ascending: bool | None = None, limit: int = 100
+    state: ExperimentState,
+    sort_by: str | None = None,
+    ascending: bool | None = None,
+    limit: int = 100,
 ) -> TableInfo:
     """Trials with status, iterations, last and best value of the metric, and their config;
     the node each ran on (when there are several), what it holds and its checkpoints (when
@@ -45,15 +48,15 @@ def table_info(
         "resources": len(set(held.values())) > 1,
         "checkpoints": any(t.checkpoints for t in trials),
     }
+    kept = {t.trial_id: len(t.kept_checkpoints()) for t in trials} if extra["checkpoints"] else {}
     columns += [name for name, shown in extra.items() if shown]
-    better = max if state.mode == "max" else min
     rows = []
     for trial in trials:
         row: list[Any] = [trial.trial_id, trial.status, len(trial.iterations)]
         if metric:
-            _, values = trial.series(metric)
-            values = [v for v in values if not math.isnan(v)]
-            row += [values[-1] if values else None, better(values) if values else None]
+            last, best = trial.last_report(metric), state.trial_best(trial)
+            row += [last["metrics"][metric] if last else None]
+            row += [best["metrics"][metric] if best else None]
         config = flat_config(trial.config)
         row += [config.get(n) for n in config_names]
         if extra["node"]:
@@ -61,7 +64,7 @@ def table_info(
         if extra["resources"]:
             row.append(held[trial.trial_id])
         if extra["checkpoints"]:
-            row.append(trial.checkpoints)
+            row.append(kept[trial.trial_id])
         rows.append(tuple(row))
     key = sort_by if sort_by in columns else (f"best_{metric}" if metric else "trial_id")
     if ascending is None:

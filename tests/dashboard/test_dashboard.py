@@ -1,0 +1,193 @@
+"""The dashboard widget: its state, its refreshes and its views (no browser here); two tests
+follow a real run on the session's Ray."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import pytest
+
+import tunebook as tb
+from tests.clock import Clock
+from tests.logs import pbt_log, report, started_log
+from tunebook.dashboard import Dashboard
+from tunebook.results import Results
+
+
+def test_nothing_new_sends_nothing_and_the_throttle_holds(messages):
+    clock = Clock()
+    log = started_log()
+    dashboard = Dashboard(Results(log), clock=clock, start=False)
+    messages.clear()
+    clock.now += 10
+    assert not dashboard.refresh()  # nothing new
+    report(log, "a", 1)
+    assert dashboard.refresh()
+    report(log, "a", 2)
+    assert not dashboard.refresh()  # within the interval
+    assert (
+        messages.plotly_updates(dashboard.curves)
+        and len(messages.plotly_updates(dashboard.curves)) == 1
+    )
+    assert dashboard.refresh(flush=True)
+
+
+def test_header_table_and_trial_detail():
+    clock = Clock()
+    log = started_log()
+    for i in (1, 2):
+        report(log, "a", i)
+        report(log, "b", i)
+    log.append("trial_output", trial_id="b", text="epoch done\n")
+    log.append("trial_ended", trial_id="b", status="error", error="Traceback...\nValueError: bad")
+    log.append("trial_ended", trial_id="a", status="terminated")
+    log.append("experiment_ended", status="completed")
+    dashboard = Dashboard(Results(log), clock=clock, start=False)
+    header = dashboard.header.value
+    assert "[completed]" in header and "1 done" in header and "1 errored" in header
+    # b reported the best value, then failed: a config that crashed is no answer
+    assert "best acc <b>0.002</b>" in header and "trial a" in header
+    assert dashboard.stop_button.disabled  # nothing to stop
+    assert "<td>b</td>" in dashboard.table.value
+    assert dashboard.metric_choice.options == ("acc",)
+    assert dashboard.trial_choice.options == ("a", "b", "c")
+    dashboard.trial_choice.value = "b"
+    detail = dashboard.trial_detail.value
+    assert "ValueError: bad" in detail and "epoch done" in detail and "lr" in detail
+    assert "node" not in detail  # nothing recorded, nothing shown
+    assert list(dashboard.trial_curve.data[0].y) == [0.002, 0.004]
+
+
+def test_switching_the_metric_redraws():
+    clock = Clock()
+    log = started_log("a")
+    log.append("result", trial_id="a", iteration=1, metrics={"acc": 0.5, "loss": 2.0})
+    dashboard = Dashboard(Results(log), clock=clock, start=False)
+    dashboard.metric_choice.value = "loss"
+    (trace,) = [t for t in dashboard.curves.data if t.name]
+    assert list(trace.y) == [2.0]
+    assert dashboard.curves.layout.yaxis.title.text == "loss"
+
+
+def test_text_fallback_is_the_progress_line():
+    log = started_log("a")
+    report(log, "a", 1)
+    bundle = Dashboard(Results(log), start=False)._repr_mimebundle_()
+    assert bundle["text/plain"].startswith("[running] 1 running")
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+
+
+def test_a_failing_callback_shows_its_traceback_without_output_routing(messages, monkeypatch):
+    def boom(self, change) -> None:
+        raise ValueError("metric view broke")
+
+    monkeypatch.setattr(Dashboard, "_on_metric", boom)
+    log = started_log("a")
+    log.append("result", trial_id="a", iteration=1, metrics={"acc": 0.5, "loss": 2.0})
+    dashboard = Dashboard(Results(log), clock=Clock(), start=False)
+    dashboard.metric_choice.value = "loss"
+    (output, *_) = dashboard.errors.outputs
+    assert output["name"] == "stderr" and "ValueError: metric view broke" in output["text"]
+    # output routed by message id (``with output:``) races between the UI thread and the
+    # kernel's; nbclient then fails on an unbalanced hook
+    updates = [d["state"] for _, _, d in messages.sent if d.get("method") == "update"]
+    assert not [state for state in updates if "msg_id" in state]
+
+
+@pytest.mark.usefixtures("ray_session")
+def test_a_refresh_that_fails_leaves_the_view_up_marked_failed_with_the_error(storage, monkeypatch):
+    import time
+
+    import tunebook as tb
+
+    def slow(config):
+        for step in range(1, 200):
+            tb.report(v=step)
+            time.sleep(0.05)
+
+    exp = tb.run(slow, {"k": tb.grid([1])}, metric="v", mode="max", storage_path=storage)
+    dashboard = Dashboard(exp, interval=0.1)
+    try:
+
+        def broken(self, state, changed):
+            raise RuntimeError("a view broke")
+
+        monkeypatch.setattr("tunebook.dashboard._curves.CurvePool.update", broken)
+        deadline = time.monotonic() + 30
+        while dashboard.failed is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert isinstance(dashboard.failed, RuntimeError)
+        assert "The dashboard stopped updating" in dashboard.header.value
+        assert "RuntimeError: a view broke" in dashboard.header.value
+        (output, *_) = dashboard.errors.outputs
+        assert "RuntimeError: a view broke" in output["text"]
+        assert not exp.done  # the run goes on
+    finally:
+        exp.stop().wait(30)
+
+
+def test_repr_and_text_read_the_live_state_without_folding_again(monkeypatch):
+    from tunebook.results import ExperimentState
+
+    log = started_log("ab")
+    for i in range(1, 501):
+        report(log, "a", i)
+        report(log, "b", i)
+    folded = []
+    original = ExperimentState.add
+
+    def counting(self, events):
+        events = list(events)
+        folded.append(len(events))
+        return original(self, events)
+
+    monkeypatch.setattr(ExperimentState, "add", counting)
+    results = Results(log)
+    dashboard = Dashboard(results, start=False)
+    for _ in range(5):
+        repr(results), results._repr_html_(), dashboard._repr_mimebundle_()
+    assert sum(folded) == len(log)  # every event folded once, by whoever read first
+    report(log, "a", 501)
+    dashboard._repr_mimebundle_()
+    assert sum(folded) == len(log) and folded[-1] == 1  # then only what is new
+
+
+def test_the_dashboard_draws_the_lineage_when_its_tab_is_shown():
+    from tunebook.dashboard import Dashboard
+
+    dashboard = Dashboard(Results(pbt_log()), start=False)  # finished: every view drawn
+    assert dashboard.tabs.titles[4] == "Lineage"
+    assert len(dashboard.lineage.data) == 10
+    assert "best final member: b" in dashboard.lineage.layout.title.text
+    # the learning curve of a breaks at the exploit: a NaN between its two segments
+    ys = [y for t in dashboard.curves.data if t.name == "a" for y in t.y]
+    assert sum(math.isnan(y) for y in ys) == 1
+
+
+def slow(config):
+    for step in range(1, 300):
+        tb.report(v=step)
+        time.sleep(0.05)
+
+
+@pytest.mark.usefixtures("ray_session")
+def test_live_dashboard_follows_a_run_and_its_stop_button_stops_it(storage):
+    exp = tb.run(
+        slow, {"k": tb.grid([1, 2])}, metric="v", mode="max", search="grid", storage_path=storage
+    )
+    dashboard = tb.Dashboard(exp, interval=0.2)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        points = sum(len(t.x) for t in dashboard.curves.data if t.x is not None)
+        if points >= 10:
+            break
+        time.sleep(0.2)
+    assert points >= 10  # the background refresh drew the reports as they came
+    dashboard.stop_button.click()
+    assert exp.wait(timeout=30) and exp.status == "stopped"
+    deadline = time.monotonic() + 10
+    while "[stopped]" not in dashboard.header.value and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert "[stopped]" in dashboard.header.value  # the final refresh ran
+    assert dashboard.stop_button.disabled

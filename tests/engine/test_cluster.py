@@ -1,0 +1,43 @@
+"""Where trials run: the session's local Ray, its address, and requests no node can hold."""
+
+from __future__ import annotations
+
+import pytest
+
+import tunebook as tb
+from tests.objectives import zigzag
+from tunebook.errors import OptionError
+
+pytestmark = pytest.mark.usefixtures("ray_session")
+
+
+def test_the_address_of_the_cluster_this_process_is_on_is_that_cluster():
+    import ray
+
+    from tunebook.engine import ensure_ray
+
+    current = ray.get_runtime_context().gcs_address
+    assert ensure_ray(current) == current
+    assert ensure_ray("auto") == current
+
+
+def test_the_local_ray_listens_on_loopback_only():
+    import ray
+
+    assert ray.get_runtime_context().gcs_address.startswith("127.0.0.1:")
+    assert {node["NodeManagerAddress"] for node in ray.nodes()} == {"127.0.0.1"}
+
+
+@pytest.mark.parametrize(
+    ("resources", "message"),
+    [
+        ({"gpu": 0.5}, "gpu=0.5, but no node has any"),
+        ({"CPU": 2, "GPU": 1}, "gpu=1, but no node has any.*Leave gpu out"),  # the seed's
+        ({"cpu": 3}, "cpu=3, but the largest node has 2"),
+    ],
+)
+def test_a_request_no_node_can_hold_fails_before_the_run(storage, resources, message):
+    before = len(tb.engine.experiments())
+    with pytest.raises(OptionError, match=message):
+        tb.run(zigzag, {"q": 1.0}, metric="score", mode="max", resources_per_trial=resources)
+    assert len(tb.engine.experiments()) == before

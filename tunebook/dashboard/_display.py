@@ -1,0 +1,53 @@
+"""Where the dashboard shows itself: in a notebook, an ``Experiment`` displayed (the last line of
+a cell, ``display(exp)``, what ``%%tune`` returns) is its live dashboard.
+
+The engine knows nothing of this: the dashboard attaches itself to IPython's display
+formatter for the ``Experiment`` type. Elsewhere (a terminal, nbconvert to text) an Experiment
+shows its own progress line.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tunebook.dashboard._dashboard import Dashboard
+    from tunebook.engine import Experiment
+
+#: The type the dashboard shows, by name (registering by name imports nothing).
+SHOWN = ("tunebook.engine._experiment", "Experiment")
+
+_dashboards: weakref.WeakKeyDictionary[Any, Dashboard] = weakref.WeakKeyDictionary()
+
+
+def shows_widgets(shell: Any) -> bool:
+    """Whether ``shell`` has a front end that shows widgets: it runs in a kernel (ipykernel's
+    shell, or one derived from it, holds its kernel; a widget reaches a front end through that
+    kernel, as ipywidgets itself checks). A terminal or a plain ``InteractiveShell`` has none."""
+    return getattr(shell, "kernel", None) is not None
+
+
+def dashboard_of(experiment: Experiment) -> Dashboard:
+    """The experiment's dashboard, made on its first display and shown again after."""
+    from tunebook.dashboard._dashboard import Dashboard  # the widgets load with the first view
+
+    dashboard = _dashboards.get(experiment)
+    if dashboard is None:
+        dashboard = _dashboards[experiment] = Dashboard(experiment)
+    return dashboard
+
+
+def _bundle(experiment: Experiment) -> dict[str, Any]:
+    return dashboard_of(experiment)._repr_mimebundle_()
+
+
+def attach(shell: Any) -> bool:
+    """Show Experiments as their live dashboards in ``shell``, when it shows widgets; returns
+    whether it does. ``import tunebook`` calls it for the running IPython, and so does
+    ``%load_ext tunebook``; nothing is imported until an experiment is shown."""
+    if not shows_widgets(shell):
+        return False
+    formatter = shell.display_formatter.mimebundle_formatter
+    formatter.for_type_by_name(*SHOWN, _bundle)
+    return True

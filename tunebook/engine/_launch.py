@@ -1,0 +1,166 @@
+"""One launch for ``tb.run``, ``tb.watch`` and ``%%tune``: name the experiment and its folder,
+open its record, wire the recorder and the stop flags into the Tuner, write
+``experiment_started`` with the same fields whichever way the run came, and start it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tunebook.engine._cluster import current_address
+from tunebook.engine._control import StopControl
+from tunebook.engine._experiment import Experiment
+from tunebook.engine._recorder import Recorder
+from tunebook.engine._schedulers import recording
+from tunebook.errors import OptionError
+from tunebook.events import EVENTS_FILE, EventLog
+
+#: What ``experiment_started`` records of every run, beside its name, cluster and Ray version.
+FIELDS = (
+    "metric",
+    "mode",
+    "space",
+    "num_samples",
+    "total_trials",
+    "scheduler",
+    "search",
+    "max_concurrent_trials",
+    "resources_per_trial",
+    "adaptive_resources",
+    "trainer",
+    "keep_checkpoints",
+    "checkpoint_score",
+    "time_budget_s",
+    "seed",
+    "objective",
+    "with_parameters",
+    "parent",
+    "warm_start",
+    "watched",
+)
+#: Ray Tune's own files (its state is pickled) go here, beside the experiment folders, so that
+#: an experiment folder holds JSON only.
+RAY_STATE_DIR = ".ray"
+
+#: Every experiment this process started, oldest first (``%tune list``, ``experiments()``).
+EXPERIMENTS: list[Experiment] = []
+
+
+def experiments() -> list[Experiment]:
+    """The experiments started in this process (this kernel), oldest first."""
+    return list(EXPERIMENTS)
+
+
+def default_storage() -> Path:
+    """Where experiment folders go: ``$TUNEBOOK_RESULTS``, else ``~/tunebook_results``."""
+    return Path(os.environ.get("TUNEBOOK_RESULTS") or Path.home() / "tunebook_results")
+
+
+def storage_folder(storage_path: str | Path | None) -> Path:
+    return Path(storage_path).expanduser().resolve() if storage_path else default_storage()
+
+
+def unique_name(name: str | None, base: str, storage: Path) -> str:
+    """``name`` if no experiment in ``storage`` has it, else an error; without a name,
+    ``base`` and the time (and a number when that is taken too)."""
+    if name is not None:
+        if (storage / name / EVENTS_FILE).exists():
+            raise OptionError(
+                f"an experiment named {name!r} already exists in {storage}; choose another "
+                "name, or load it with tb.load()."
+            )
+        return name
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    base = re.sub(r"[^A-Za-z0-9._-]", "_", base).strip("_") or "experiment"
+    candidate, n = f"{base}-{stamp}", 1
+    while (storage / candidate).exists():
+        n += 1
+        candidate = f"{base}-{stamp}-{n}"
+    return candidate
+
+
+def total_trials(param_space: Mapping[str, Any], num_samples: int) -> int | None:
+    """How many trials Ray Tune makes of a space in its own form: ``num_samples`` times the
+    product of the grids' sizes (nested ones too); None with ``num_samples=-1``."""
+    if num_samples < 0:
+        return None
+    return num_samples * math.prod(_grid_sizes(param_space))
+
+
+def _grid_sizes(space: Mapping[str, Any]) -> list[int]:
+    sizes = []
+    for value in space.values():
+        if isinstance(value, Mapping) and set(value) == {"grid_search"}:
+            sizes.append(len(value["grid_search"]))
+        elif isinstance(value, Mapping):
+            sizes.extend(_grid_sizes(value))
+    return sizes
+
+
+@dataclass
+class Launch:
+    """What a run needs to start, however it came (``tb.run``, ``tb.watch``, ``%%tune``).
+
+    Attributes:
+        base: the name an unnamed experiment is given, with the time (the objective's).
+        fields: what ``experiment_started`` records (every one of :data:`FIELDS`).
+        scheduler: the Ray scheduler, made to record its decisions.
+        build: makes (or completes) the Tuner, with the recorder among its callbacks and the
+            stop flags among its stoppers; gets the experiment's name and Ray's storage folder.
+        worker_resources: what a trial holds when Ray's request for it is not that (a Ray
+            Train trial, whose workers hold the resources).
+    """
+
+    name: str | None
+    base: str
+    storage_path: str | Path | None
+    fields: dict[str, Any]
+    scheduler: Any
+    build: Callable[[Recorder, StopControl, str, Path], Any]
+    wait: bool = False
+    worker_resources: dict[str, float] | None = None
+
+
+def launch(plan: Launch) -> Experiment:
+    """Start the run ``plan`` describes and return its :class:`Experiment`."""
+    missing = set(FIELDS) - set(plan.fields)
+    extra = set(plan.fields) - set(FIELDS)
+    if missing or extra:  # the record's fields are one list, whichever way the run came
+        raise AssertionError(f"experiment_started fields: missing {missing}, extra {extra}")
+    storage = storage_folder(plan.storage_path)
+    name = unique_name(plan.name, plan.base, storage)
+    path = storage / name
+    log = EventLog(path / EVENTS_FILE)
+    control = StopControl()
+    fields = plan.fields
+    recorder = Recorder(
+        log,
+        control,
+        fields["metric"],
+        plan.scheduler,
+        fields["time_budget_s"],
+        resources=plan.worker_resources,
+    )
+    recording(plan.scheduler, recorder.decision, recorder.exploit)
+    tuner = plan.build(recorder, control, name, storage / RAY_STATE_DIR)
+    import ray
+
+    log.append(
+        "experiment_started",
+        name=name,
+        cluster=current_address(),
+        ray_version=ray.__version__,
+        **fields,
+    )
+    log.flush()
+    experiment = Experiment(name, path, log, control, tuner, fields["time_budget_s"])._start()
+    EXPERIMENTS.append(experiment)
+    if plan.wait:
+        experiment.wait()
+    return experiment

@@ -1,0 +1,423 @@
+"""Every reach into Ray's internals, in one place, each named with the Ray it was written for.
+
+tunebook stays on Ray Tune's machinery (its schedulers decide, its controller runs trials), and
+to record what they decide it reads some of their private state and wraps some of their
+private methods. Each such reach is here and nowhere else, written for Ray 2.60, and listed
+in :data:`REACHES`; ``tests/engine/test_ray_internals.py`` checks every one on the installed Ray,
+so that an upgrade that removes one fails there with the attribute's name.
+
+The scheduler hooks turn Ray's private steps into plain calls with plain data:
+:class:`HalvingHook` (HyperBand halves a bracket) and :class:`ExploitHook` (PBT exploits).
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NamedTuple
+
+#: The Ray these reaches were written for.
+WRITTEN_FOR = "Ray 2.60"
+
+#: Ray's logger that announces token authentication at a local start (Ray 2.60).
+TOKEN_NOTICE_LOGGER = "ray._private.authentication.authentication_token_setup"
+#: Where Ray Train V2's and V1's trainer classes live (Ray 2.60): a trainer is recognised
+#: among the loaded modules, so that tunebook imports Ray Train for no one.
+TRAINER_MODULES = {
+    "v2": ("ray.train.v2.api.data_parallel_trainer", "DataParallelTrainer"),
+    "v1": ("ray.train.base_trainer", "BaseTrainer"),
+}
+
+
+# -- the local Ray --------------------------------------------------------------------------
+
+
+def loopback_only() -> None:
+    """Make a local Ray listen on 127.0.0.1 only: on Linux Ray 2.60 turns a requested
+    127.0.0.1 into the machine's address unless its ``ENABLE_RAY_CLUSTER`` switch is off, and
+    reads that switch when Ray is imported, so it is set on the loaded constant as well."""
+    from ray._private import ray_constants
+
+    os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
+    if hasattr(ray_constants, "ENABLE_RAY_CLUSTER"):
+        ray_constants.ENABLE_RAY_CLUSTER = False
+
+
+def canonical_address(address: str) -> str:
+    """Ray's own reading of a cluster address (``127.0.0.1:6379`` as the node's IP)."""
+    from ray._private.services import canonicalize_bootstrap_address
+
+    return str(canonicalize_bootstrap_address(address))
+
+
+def actor_node(actor: Any) -> str | None:
+    """The Ray node id an actor runs on (two nodes may share an IP)."""
+    from ray._private import state
+
+    info = state.actors(actor_id=actor._actor_id.hex())
+    node = (info.get("Address") or {}).get("NodeID")
+    return str(node) if node else None
+
+
+# -- trials and Tuners ------------------------------------------------------------------------
+
+
+def in_trial() -> bool:
+    """Whether this code runs inside a Ray Tune trial (Ray Train's session is set)."""
+    from ray.train._internal.session import get_session
+
+    return get_session() is not None
+
+
+def trial_actor(trial: Any) -> Any:
+    """The actor running the trial now, or None."""
+    return getattr(trial.temporary_state, "ray_actor", None)
+
+
+def trial_folder(trial: Any) -> Path:
+    """The trial's working folder, where ``RunConfig(log_to_file=True)`` writes its output."""
+    return Path(trial.storage.trial_working_directory)
+
+
+class TunerParts(NamedTuple):
+    """What tunebook reads of a ``ray.tune.Tuner`` (and changes: ``run_config`` is the one
+    the Tuner runs with)."""
+
+    trainable: Any
+    param_space: dict[str, Any]
+    tune_config: Any
+    run_config: Any
+
+
+def tuner_parts(tuner: Any) -> TunerParts | None:
+    """The Tuner's trainable, space and configs; None for a Tuner that runs through Ray
+    Client, whose driver runs on the cluster."""
+    inner = getattr(tuner, "_local_tuner", None)
+    if inner is None:
+        return None
+    return TunerParts(
+        inner.trainable, inner.param_space or {}, inner._tune_config, inner.get_run_config()
+    )
+
+
+def own_metric(obj: Any) -> tuple[str | None, str | None]:
+    """The metric and mode a user's scheduler or searcher was built with (None, None when it
+    takes them from TuneConfig)."""
+    metric = getattr(obj, "metric", None) or getattr(obj, "_metric", None)
+    mode = getattr(obj, "mode", None) or getattr(obj, "_mode", None)
+    return (None, None) if metric in (None, "_metric") else (metric, mode)
+
+
+def scheduler_budget(scheduler: Any) -> tuple[str, float] | None:
+    """``(time_attr, max_t)`` of a scheduler that stops every trial at ``max_t`` (ASHA,
+    HyperBand): a stop there is the end of the budget, not an early stop."""
+    if scheduler is None:
+        return None
+    max_t = getattr(scheduler, "_max_t", None) or getattr(scheduler, "_max_t_attr", None)
+    time_attr = getattr(scheduler, "_time_attr", None)
+    if max_t is None or time_attr is None:
+        return None
+    return str(time_attr), float(max_t)
+
+
+def worker_resources(scaling: Any) -> dict[str, float]:
+    """What each worker of a Ray Train ``ScalingConfig`` asks for, by Ray's names."""
+    return {k: float(v) for k, v in scaling._resources_per_worker_not_none.items() if v}
+
+
+def trainer_with(trainer: Any, *, train_loop_config: dict[str, Any], run_config: Any) -> Any:
+    """A copy of a Ray Train V2 trainer with another train_loop_config and RunConfig (and so
+    a new run context: a new run id)."""
+    import dataclasses
+
+    run = copy.copy(trainer)
+    run.train_loop_config = train_loop_config
+    run.run_config = run_config
+    run.train_run_context = dataclasses.replace(
+        trainer.train_run_context, run_config=run_config, train_loop_config=train_loop_config
+    )
+    return run
+
+
+# -- schedulers ---------------------------------------------------------------------------------
+
+
+def metric_sign(scheduler: Any) -> float:
+    """+1 when the scheduler maximises, -1 when it minimises (Ray keeps scores signed)."""
+    return float(scheduler._metric_op or 1)
+
+
+class RungView(NamedTuple):
+    """One ASHA rung of a trial's bracket: the milestone and the signed values recorded."""
+
+    milestone: float
+    recorded: dict[str, float]
+
+
+def asha_rungs(scheduler: Any, trial_id: str) -> tuple[int, Any, list[RungView]] | None:
+    """(bracket index, bracket, its rungs) of the ASHA bracket ``trial_id`` is in."""
+    bracket = scheduler._trial_info.get(trial_id)
+    if bracket is None:
+        return None
+    rungs = [RungView(milestone, recorded) for milestone, recorded in bracket._rungs]
+    return scheduler._brackets.index(bracket), bracket, rungs
+
+
+def asha_cutoff(bracket: Any, recorded: dict[str, float]) -> float | None:
+    """Ray's own cut-off of an ASHA rung over ``recorded`` (signed values)."""
+    cutoff = bracket.cutoff(recorded)
+    return None if cutoff is None else float(cutoff)
+
+
+class HalvingView(NamedTuple):
+    """One halving of a HyperBand bracket: of the trials ``live`` (each with its result at
+    ``milestone``), Ray kept the best ``kept`` by ``metric`` (``sign`` +1 max, -1 min)."""
+
+    bracket: int
+    milestone: float
+    live: dict[Any, dict[str, Any]]
+    kept: int
+    metric: str
+    sign: float
+
+
+class HalvingHook:
+    """Put before ``HyperBandScheduler`` (or ``HyperBandForBOHB``) in a class's bases: when Ray
+    halves a bracket, :meth:`on_halving` gets the trials and results it ranked."""
+
+    def _process_bracket(self, tune_controller: Any, bracket: Any) -> str:
+        halves, live = bracket._halves, dict(bracket._live_trials)
+        milestone = bracket._cumul_r  # the iterations the trials reached: the rung
+        action: str = super()._process_bracket(tune_controller, bracket)  # type: ignore[misc]
+        if bracket._halves != halves and live:
+            brackets = [b for band in self._hyperbands for b in band]  # type: ignore[attr-defined]
+            index = next((i for i, b in enumerate(brackets) if b is bracket), 0)
+            metric = self._metric  # type: ignore[attr-defined]
+            self.on_halving(
+                HalvingView(index, milestone, live, bracket._n, metric, metric_sign(self))
+            )
+        return action
+
+    def on_halving(self, view: HalvingView) -> None:
+        """A bracket was halved: the view says which, where, and what Ray ranked."""
+
+
+class ExploitView(NamedTuple):
+    """What one PBT exploit did, read around Ray's ``_exploit``."""
+
+    recipient: Any
+    donor: Any
+    step: int
+    donor_step: Any
+    recipient_score: float | None
+    donor_score: float | None
+    old_config: dict[str, Any]
+    donor_config: dict[str, Any]
+    new_config: dict[str, Any]
+    operations: dict[str, Any]
+
+
+class ExploitHook:
+    """Put before ``PopulationBasedTraining`` (or PB2) in a class's bases: each exploit is
+    given to :meth:`on_exploit` as an :class:`ExploitView`.
+
+    Read before Ray's ``_exploit``: the recipient's step and score and its old config; after
+    it: the new config, and the donor's checkpoint step (Ray resolves the donor's pending save
+    into ``last_result`` first). The recipient continues from that step.
+    """
+
+    _operations: dict[str, Any] | None = None
+
+    def _get_new_config(self, trial: Any, trial_to_clone: Any) -> tuple[dict, dict]:
+        new_config, operations = super()._get_new_config(trial, trial_to_clone)  # type: ignore[misc]
+        self._operations = operations
+        return new_config, operations
+
+    def _exploit(self, tune_controller: Any, trial: Any, trial_to_clone: Any) -> None:
+        states = self._trial_state  # type: ignore[attr-defined]
+        recipient, donor = states[trial], states[trial_to_clone]
+        sign = metric_sign(self)
+        step = recipient.last_train_time
+        recipient_score = None if recipient.last_score is None else recipient.last_score * sign
+        donor_score = None if donor.last_score is None else donor.last_score * sign
+        old_config = copy.deepcopy(trial.config)
+        donor_config = copy.deepcopy(trial_to_clone.config)
+        self._operations = None
+        super()._exploit(tune_controller, trial, trial_to_clone)  # type: ignore[misc]
+        time_attr = self._time_attr  # type: ignore[attr-defined]
+        self.on_exploit(
+            ExploitView(
+                recipient=trial,
+                donor=trial_to_clone,
+                step=step,
+                donor_step=(donor.last_result or {}).get(time_attr, donor.last_train_time),
+                recipient_score=recipient_score,
+                donor_score=donor_score,
+                old_config=old_config,
+                donor_config=donor_config,
+                new_config=copy.deepcopy(trial.config),
+                operations=self._operations or {},
+            )
+        )
+
+    def on_exploit(self, view: ExploitView) -> None:
+        """A member exploited another: the view says who, when and with what config."""
+
+
+# -- what the reach test checks -----------------------------------------------------------------
+
+
+class Reach(NamedTuple):
+    """One private attribute tunebook relies on, and how to read it on the installed Ray
+    (``read`` raises AttributeError or ImportError when it is gone)."""
+
+    name: str
+    read: Callable[[], Any]
+
+
+def _attribute(module: str, path: str) -> Callable[[], Any]:
+    """A reader of ``module``'s attribute ``path`` (dotted: a class's attribute too)."""
+
+    def read() -> Any:
+        import importlib
+
+        value: Any = importlib.import_module(module)
+        for name in path.split("."):
+            value = getattr(value, name)
+        return value
+
+    return read
+
+
+def _made(module: str, factory: str, path: str) -> Callable[[], Any]:
+    """A reader of ``path`` on an object that ``module``'s ``factory()`` makes."""
+    return _on(lambda: _attribute(module, factory)()(), path)
+
+
+def _asha() -> Any:
+    from ray.tune.schedulers import AsyncHyperBandScheduler
+
+    return AsyncHyperBandScheduler(metric="m", mode="max")
+
+
+def _hyperband() -> Any:
+    from ray.tune.schedulers import HyperBandScheduler
+
+    return HyperBandScheduler(metric="m", mode="max")
+
+
+def _hyperband_bracket() -> Any:
+    return _hyperband()._create_bracket(0)
+
+
+def _pbt() -> Any:
+    from ray.tune.schedulers import PopulationBasedTraining
+
+    return PopulationBasedTraining(metric="m", mode="max", hyperparam_mutations={"x": [1, 2]})
+
+
+def _pbt_trial_state() -> Any:
+    from ray.tune.schedulers.pbt import _PBTTrialState
+
+    class Tagged:  # what Ray reads of a trial to make its state
+        experiment_tag = "reach"
+
+    return _PBTTrialState(Tagged())  # type: ignore[arg-type]
+
+
+def _tuner() -> Any:
+    import tempfile
+
+    from ray import tune
+
+    storage = tempfile.mkdtemp(prefix="tunebook-reach-")
+    return tune.Tuner(lambda config: None, run_config=tune.RunConfig(storage_path=storage))
+
+
+def _trainer() -> Any:
+    import ray.train
+    from ray.train.v2.api.data_parallel_trainer import DataParallelTrainer
+
+    return DataParallelTrainer(lambda: None, scaling_config=ray.train.ScalingConfig())
+
+
+def _on(make: Callable[[], Any], path: str) -> Callable[[], Any]:
+    def read() -> Any:
+        value = make()
+        for name in path.split("."):
+            value = getattr(value, name)
+        return value
+
+    return read
+
+
+REACHES = (
+    Reach(
+        "ray_constants.ENABLE_RAY_CLUSTER",
+        _attribute("ray._private.ray_constants", "ENABLE_RAY_CLUSTER"),
+    ),
+    Reach(
+        "services.canonicalize_bootstrap_address",
+        _attribute("ray._private.services", "canonicalize_bootstrap_address"),
+    ),
+    Reach("ray._private.state.actors", _attribute("ray._private.state", "actors")),
+    Reach("ActorHandle._actor_id", _attribute("ray.actor", "ActorHandle._actor_id")),
+    Reach(
+        "the module of logger " + TOKEN_NOTICE_LOGGER, _attribute(TOKEN_NOTICE_LOGGER, "__name__")
+    ),
+    Reach("session.get_session", _attribute("ray.train._internal.session", "get_session")),
+    Reach(
+        "Trial.temporary_state.ray_actor",
+        _made("ray.tune.experiment.trial", "_TemporaryTrialState", "ray_actor"),
+    ),
+    Reach(
+        "StorageContext.trial_working_directory",
+        _attribute("ray.train._internal.storage", "StorageContext.trial_working_directory"),
+    ),
+    *(
+        Reach(f"{module}.{name}", _attribute(module, name))
+        for module, name in TRAINER_MODULES.values()
+    ),
+    Reach(
+        "ScalingConfig._resources_per_worker_not_none",
+        _made("ray.train", "ScalingConfig", "_resources_per_worker_not_none"),
+    ),
+    Reach("DataParallelTrainer.train_run_context", _on(_trainer, "train_run_context")),
+    *(
+        Reach(f"Tuner._local_tuner.{name}", _on(_tuner, f"_local_tuner.{name}"))
+        for name in ("trainable", "param_space", "_tune_config", "get_run_config")
+    ),
+    Reach("Searcher._metric", _made("ray.tune.search", "Searcher", "_metric")),
+    Reach("Searcher._mode", _made("ray.tune.search", "Searcher", "_mode")),
+    *(
+        Reach(f"AsyncHyperBandScheduler.{name}", _on(_asha, name))
+        for name in ("_trial_info", "_brackets", "_metric_op", "_max_t", "_time_attr")
+    ),
+    Reach("ASHA bracket._rungs", lambda: _asha()._brackets[0]._rungs),
+    Reach("ASHA bracket.cutoff", lambda: _asha()._brackets[0].cutoff),
+    *(
+        Reach(
+            f"HyperBandScheduler.{name}",
+            _attribute("ray.tune.schedulers", f"HyperBandScheduler.{name}"),
+        )
+        for name in ("_process_bracket", "_create_bracket")
+    ),
+    *(
+        Reach(f"HyperBandScheduler.{name}", _on(_hyperband, name))
+        for name in ("_hyperbands", "_max_t_attr", "_time_attr", "_metric", "_metric_op")
+    ),
+    *(
+        Reach(f"HyperBand bracket.{name}", _on(_hyperband_bracket, name))
+        for name in ("_halves", "_live_trials", "_cumul_r", "_n")
+    ),
+    *(
+        Reach(f"PopulationBasedTraining.{name}", _on(_pbt, name))
+        for name in ("_exploit", "_get_new_config", "_trial_state", "_time_attr", "_metric_op")
+    ),
+    *(
+        Reach(f"_PBTTrialState.{name}", _on(_pbt_trial_state, name))
+        for name in ("last_score", "last_train_time", "last_result")
+    ),
+)

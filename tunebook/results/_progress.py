@@ -1,0 +1,114 @@
+"""Progress: the counts by trial status and their words, the time so far, the ETA and the best
+value, as the progress line, the dashboard's header, ``%tune list`` and ``tunebook show`` show
+them (one definition, read from the fold)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from tunebook.results._state import ExperimentState
+
+#: The word of each count, in the order every view shows them.
+WORDS = {
+    "running": "running",
+    "terminated": "done",
+    "pruned": "pruned",
+    "stopped": "stopped",
+    "error": "errored",
+}
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Counts of trials by state, time so far, the ETA and the best value.
+
+    Attributes:
+        pending: trials not started yet; None when the number of trials is not known.
+        elapsed: seconds since the experiment started (to its end, once it ended).
+        eta: seconds the rest should take at the pace so far; None when it cannot be known
+            (the run ended, no trial has finished yet, or the number of trials is unknown).
+        best: the best value of the metric so far, among the trials that did not fail.
+    """
+
+    running: int
+    terminated: int
+    pruned: int
+    stopped: int
+    errored: int
+    pending: int | None
+    reports: int
+    elapsed: float
+    eta: float | None
+    best: float | None
+    best_trial: str | None
+    best_config: dict[str, Any] | None
+    metric: str | None
+    status: str
+
+    @classmethod
+    def of(cls, state: ExperimentState, now: float | None = None) -> Progress:
+        """The progress of ``state``; ``now`` (seconds since the epoch) for the elapsed time
+        of a run that goes on, else up to its end (or its latest event)."""
+        counts = state.counts
+        started = len(state.trials)
+        running = state.status == "running"
+        pending = None
+        if state.total is not None:
+            pending = max(0, int(state.total) - started) if running else 0
+        elapsed = state.elapsed(now if running else None)
+        done = started - counts["running"]
+        eta = None
+        if running and state.total is not None and done:
+            remaining = int(state.total) - done
+            eta = elapsed / done * remaining if remaining > 0 else None
+        best = state.best
+        return cls(
+            running=counts["running"],
+            terminated=counts["terminated"],
+            pruned=counts["pruned"],
+            stopped=counts["stopped"],
+            errored=counts["error"],
+            pending=pending,
+            reports=state.reports,
+            elapsed=elapsed,
+            eta=eta,
+            best=None if best is None else best[1],
+            best_trial=None if best is None else best[0],
+            best_config=None if best is None else dict(state.trials[best[0]].config),
+            metric=state.metric,
+            status=state.status,
+        )
+
+    @property
+    def done(self) -> int:
+        return self.terminated + self.pruned + self.stopped + self.errored
+
+    def parts(self) -> list[str]:
+        """``["2 running", "5 done", "3 pruned", "1 pending"]``: running and done always,
+        the other states when a trial is in them, pending when the total is known."""
+        counts = {
+            "running": self.running,
+            "terminated": self.terminated,
+            "pruned": self.pruned,
+            "stopped": self.stopped,
+            "error": self.errored,
+        }
+        parts = [
+            f"{count} {WORDS[status]}"
+            for status, count in counts.items()
+            if count or status in ("running", "terminated")
+        ]
+        if self.pending is not None:
+            parts.append(f"{self.pending} pending")
+        return parts
+
+    def timing(self) -> str:
+        """``"12.3 s"``, with ``" · ETA 40 s"`` while the ETA is known."""
+        eta = "" if self.eta is None else f" · ETA {self.eta:.0f} s"
+        return f"{self.elapsed:.1f} s{eta}"
+
+    def line(self) -> str:
+        """One line of text, as the terminal and the no-widget fallback show it."""
+        best = "" if self.best is None else f" | best {self.metric} {self.best:.4g}"
+        return f"[{self.status}] {', '.join(self.parts())} | {self.timing()}{best}"
