@@ -274,12 +274,15 @@ def test_usage_is_generated_from_the_options_model(shell):
 def test_config_sets_defaults(shell):
     run(shell, "%config TuneMagic.metric = 'acc'")
     run(shell, "%config TuneMagic.mode = 'max'")
+    run(shell, "%config TuneMagic.samples = 2")  # the older flag's name still sets it
     try:
-        exp = run(shell, "%%tune -n 1 --wait -o cfg_exp\na = uniform(0, 1)\nacc = a\n")
-        assert exp.results.metric == "acc"
+        exp = run(shell, "%%tune --wait -o cfg_exp\na = uniform(0, 1)\nacc = a\n")
+        assert exp.results.metric == "acc" and len(exp.results) == 2
+        run(shell, "%config TuneMagic.num_samples = 1")  # tb.run's name for it comes first
+        assert len(run(shell, "%%tune --wait\na = uniform(0, 1)\nacc = a\n").results) == 1
     finally:
-        run(shell, "%config TuneMagic.metric = None")
-        run(shell, "%config TuneMagic.mode = None")
+        for name in ("metric", "mode", "samples", "num_samples"):
+            run(shell, f"%config TuneMagic.{name} = None")
 
 
 def test_line_magic_errors(shell):

@@ -16,7 +16,6 @@ Names are loaded on first use: ``import tunebook`` is fast, and reading a result
 from __future__ import annotations
 
 import importlib
-import sys
 from typing import TYPE_CHECKING, Any
 
 from tunebook.errors import (
@@ -123,11 +122,10 @@ __all__ = [
 def _show_dashboards() -> None:
     """In a notebook's kernel, a displayed ``Experiment`` is its live dashboard: the dashboard
     attaches itself to IPython's display (the widgets load when the first one is shown)."""
-    ipython = sys.modules.get("IPython")  # not imported here: only a shell that runs has it
-    shell = ipython.get_ipython() if ipython is not None else None
-    if shell is not None:
-        from tunebook.dashboard._display import attach
+    from tunebook.dashboard._display import attach, current_shell  # no widgets imported
 
+    shell = current_shell()
+    if shell is not None:
         attach(shell)
 
 

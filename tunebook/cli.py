@@ -49,7 +49,7 @@ def summary(results: Results, stream: TextIO | None = None, top: int = 5) -> Non
     """Print the best trial, the top trials and where the record is."""
     stream = stream or sys.stdout
     metric = results.metric or ""
-    frame = best_first(results.trials, results.metric, results.mode)
+    frame = best_first(results.trials, results.state)
     # where trials ran and what they held only when that tells something (as the dashboard)
     quiet = ["error"]
     quiet += [c for c in ("node", "resources") if frame[c].nunique() <= 1]

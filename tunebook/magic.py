@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import shlex
-import time
 from typing import Any
 
 import pandas as pd
@@ -116,15 +115,21 @@ def _args(line: str, parser_owner: Any) -> Any:
         raise MagicOptionError(f"{message}. See %%tune? for every option.") from None
 
 
+def _config_names(option: Option) -> list[str]:
+    """``%config TuneMagic.<name>`` names of an option: its keyword, and its older long
+    flags' names (``samples`` for ``--samples``)."""
+    older = [f[2:].replace("-", "_") for f in option.flags if f.startswith("--")]
+    return [option.name, *older]
+
+
 def _configurable() -> dict[str, Any]:
     """``%config TuneMagic.<option> = value``: a default for the cells, per option that has
-    one (the same name as ``tb.run``'s keyword)."""
+    one (the same name as ``tb.run``'s keyword, or its older flag's)."""
     return {
-        option.name: AnyTrait(None, allow_none=True, help=f"Default of {option.flag}.").tag(
-            config=True
-        )
+        name: AnyTrait(None, allow_none=True, help=f"Default of {option.flag}.").tag(config=True)
         for option in OPTIONS
         if option.config
+        for name in _config_names(option)
     }
 
 
@@ -196,8 +201,8 @@ class _TuneMagic(Magics):
             if not option.run:
                 continue
             value = getattr(args, option.name)
-            if value is None and option.config:
-                value = getattr(self, option.name)
+            for name in _config_names(option) if option.config and value is None else ():
+                value = getattr(self, name) if value is None else value
             if value is None:
                 continue
             options[option.name] = parse_resources(value) if option.cell == "resources" else value
@@ -312,8 +317,7 @@ class _TuneMagic(Magics):
     def _list(self) -> pd.DataFrame:
         rows = []
         for experiment in experiments():
-            now = None if experiment.done else time.time()
-            progress = experiment.live.progress(now)
+            progress = experiment.progress()
             variables = [
                 k for k, v in self._namespace.items() if v is experiment and not k.startswith("_")
             ]

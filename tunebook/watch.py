@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
-from tunebook.dashboard import attach
+from tunebook.dashboard import attach, current_shell
 from tunebook.engine import record
 from tunebook.results import Results
 
@@ -29,8 +28,7 @@ def watch(
         >>> results.get_best_result().config  # doctest: +SKIP
     """
     experiment = record(tuner, name=name, storage_path=storage_path)
-    ipython = sys.modules.get("IPython")
-    shell = ipython.get_ipython() if ipython is not None else None
+    shell = current_shell()
     if shell is not None and attach(shell):  # a kernel: its live dashboard
         from IPython.display import display
 

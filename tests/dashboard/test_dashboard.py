@@ -12,6 +12,7 @@ import tunebook as tb
 from tests.clock import Clock
 from tests.logs import pbt_log, report, started_log
 from tunebook.dashboard import Dashboard
+from tunebook.events import EventLog
 from tunebook.results import Results
 
 
@@ -191,3 +192,24 @@ def test_live_dashboard_follows_a_run_and_its_stop_button_stops_it(storage):
         time.sleep(0.1)
     assert "[stopped]" in dashboard.header.value  # the final refresh ran
     assert dashboard.stop_button.disabled
+
+
+def test_a_new_metric_name_when_the_experiments_is_not_first_does_not_hang_the_refresh():
+    import threading
+
+    log = EventLog()
+    log.append("experiment_started", name="e", metric="acc", mode="max")
+    log.append("trial_started", trial_id="a", config={})
+    log.append("result", trial_id="a", iteration=1, metrics={"loss": 1.0, "acc": 0.5})
+    clock = Clock()
+    dashboard = Dashboard(Results(log), clock=clock, start=False)
+    assert dashboard.metric_choice.value == "acc"
+    log.append("result", trial_id="a", iteration=2, metrics={"loss": 0.5, "acc": 0.6, "f1": 0.1})
+    clock.now += 1
+    refresh = threading.Thread(target=dashboard.refresh, daemon=True)
+    refresh.start()
+    refresh.join(timeout=10)
+    assert not refresh.is_alive(), "the refresh hung on its own metric menu"
+    assert dashboard.metric_choice.options == ("loss", "acc", "f1")
+    assert dashboard.metric_choice.value == "acc"  # the experiment's metric stays drawn
+    assert Results(log).best().trial_id == "a"  # and the state is free again

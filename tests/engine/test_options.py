@@ -96,3 +96,13 @@ def test_pbt_options_are_checked_before_the_run(storage):
         tb.run(counter, space, scheduler="asha", synch=True, **common)
     with pytest.raises(OptionError, match="keep_checkpoints must be an integer >= 1"):
         tb.run(counter, space, scheduler="pbt", keep_checkpoints=0, **common)
+
+
+def test_none_given_is_the_default_and_every_value_is_checked_once():
+    from tunebook.engine._options import checked
+
+    values = checked({"metric": "acc", "mode": "max", "max_failures": None, "scheduler": None})
+    assert values["max_failures"] == 0 and values["scheduler"] == "fifo"
+    assert values["num_samples"] is None  # its default depends on the space (tb.run says)
+    with pytest.raises(OptionError, match="time_budget_s must be a positive number, got 0"):
+        checked({"metric": "acc", "mode": "max", "time_budget_s": 0})

@@ -85,3 +85,30 @@ def test_nodes_resources_checkpoints_and_a_retry_that_starts_over():
         ]
     )
     assert table_info(state()).columns[-1] == table_info(same).columns[-1] == "config/act"
+
+
+def test_failed_trials_come_after_the_others_and_iterations_is_the_highest_reached():
+    from tunebook.results import ExperimentState
+
+    s = ExperimentState()
+    s.add(
+        [
+            {"event": "experiment_started", "time": 0, "metric": "acc", "mode": "max"},
+            *[{"event": "trial_started", "time": 1, "trial_id": t, "config": {}} for t in "ab"],
+            {"event": "result", "time": 2, "trial_id": "a", "iteration": 1, "metrics": {"acc": 9}},
+            {"event": "trial_ended", "time": 3, "trial_id": "a", "status": "error"},
+            # b was retried from a checkpoint: 3 reports, up to iteration 5
+            *[
+                {
+                    "event": "result",
+                    "time": 4,
+                    "trial_id": "b",
+                    "iteration": i,
+                    "metrics": {"acc": 1},
+                }
+                for i in (4, 5, 5)
+            ],
+        ]
+    )
+    info = table_info(s)
+    assert [row[:3] for row in info.rows] == [("b", "running", 5), ("a", "error", 1)]

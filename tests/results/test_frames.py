@@ -91,3 +91,32 @@ def test_html_summary_has_a_truncation_footer():
     assert "Showing the 10 best of 25 trials" in page
     assert "<td>t24</td>" in page and "<td>t0</td>" not in page
     assert "big" in repr(Results(log))
+
+
+def test_best_first_lists_failed_trials_after_the_others():
+    log = EventLog()
+    log.append("experiment_started", name="e", metric="acc", mode="max")
+    for trial, value, status in (
+        ("a", 0.9, "error"),
+        ("b", 0.6, "terminated"),
+        ("c", 0.7, "pruned"),
+    ):
+        log.append("trial_started", trial_id=trial, config={})
+        log.append("result", trial_id=trial, iteration=1, metrics={"acc": value})
+        log.append("trial_ended", trial_id=trial, status=status)
+    log.append("trial_started", trial_id="d", config={})  # no value yet
+    results = Results(log)
+    assert results.best().trial_id == "c"
+    page = results._repr_html_()
+    assert page.index("<td>c</td>") < page.index("<td>b</td>") < page.index("<td>a</td>")
+    assert page.index("<td>a</td>") < page.index("<td>d</td>")
+
+
+def test_history_times_count_from_the_first_event_when_no_start_is_recorded():
+    log = EventLog()
+    log.append("trial_started", time=1.0, trial_id="a", config={})
+    log.append("result", time=2.0, trial_id="a", iteration=1, metrics={"acc": 0.5})
+    log.append("result", time=10.0, trial_id="a", iteration=2, metrics={"acc": 0.6})
+    results = Results(log)
+    assert results.history["time"].tolist() == [1.0, 9.0]
+    assert results.progress().elapsed == 9.0

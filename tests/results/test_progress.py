@@ -30,3 +30,13 @@ def test_running_results_count_pending_trials():
     events = [e for e in log.events() if e["event"] != "experiment_ended"]
     progress = Results(EventLog.from_events(events)).progress()
     assert progress.status == "running" and progress.pending == 1
+
+
+def test_the_eta_is_for_a_run_that_goes_on_not_for_a_record_read_afterwards():
+    log = make_log()
+    events = [e for e in log.events() if e["event"] != "experiment_ended"]  # as if it died
+    results = Results(EventLog.from_events(events))
+    assert results.progress().eta is None  # a folder read later: its run may be dead
+    live = results.progress(now=110.0)  # a run that goes on: 2 of 4 done in 10 s
+    assert live.eta == 10.0 / 3 * 1 and "ETA 3 s" in live.line()
+    assert Results(log).progress(now=110.0).eta is None  # it ended

@@ -8,7 +8,7 @@ import pytest
 import tunebook as tb
 from tests.logs import make_log
 from tunebook.errors import MetricNotReportedError, OptionError
-from tunebook.events import EVENTS_FILE
+from tunebook.events import EVENTS_FILE, EventLog
 from tunebook.results import Results
 
 
@@ -45,3 +45,15 @@ def test_load_reads_the_folder(tmp_path):
     assert loaded.space == tb.Space(
         {"lr": tb.loguniform(1e-4, 1e-1), "model": {"depth": tb.randint(2, 10)}}
     )
+
+
+def test_when_only_failed_trials_reported_the_metric_the_error_says_so():
+    log = EventLog()
+    log.append("experiment_started", name="e", metric="acc", mode="max")
+    log.append("trial_started", trial_id="a", config={})
+    log.append("result", trial_id="a", iteration=1, metrics={"acc": 0.9})
+    log.append("trial_ended", trial_id="a", status="error", error="ValueError: diverged")
+    with pytest.raises(
+        MetricNotReportedError, match=r"only trials that failed reported `acc` \(a\)"
+    ):
+        Results(log).best()

@@ -154,7 +154,11 @@ def test_run_state_counts_and_best():
 def test_incremental_adds_equal_one_big_add():
     whole, pieces = ExperimentState(), ExperimentState()
     whole.add(events())
-    changed = [pieces.add(events()[i : i + 3]) for i in range(0, len(events()), 3)]
+    changed = []
+    for i in range(0, len(events()), 3):
+        seen = pieces.seq
+        pieces.add(events()[i : i + 3])
+        changed.append(set(pieces.changed_since(seen)))
     assert curves_info(whole) == curves_info(pieces)
     assert table_info(whole) == table_info(pieces)
     assert set().union(*changed) == {"a", "b", "c"}

@@ -9,9 +9,17 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from tunebook.dashboard._display import attach, dashboard_of, shows_widgets
+from tunebook.dashboard._display import attach, current_shell, dashboard_of, shows_widgets
 
-__all__ = ["CHUNK", "Dashboard", "Throttle", "attach", "dashboard_of", "shows_widgets"]
+__all__ = [
+    "CHUNK",
+    "Dashboard",
+    "Throttle",
+    "attach",
+    "current_shell",
+    "dashboard_of",
+    "shows_widgets",
+]
 
 _LAZY = {
     "CHUNK": "tunebook.dashboard._curves",

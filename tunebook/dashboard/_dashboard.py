@@ -28,6 +28,7 @@ from tunebook.figures import (
     curves_layout,
     importance_figure,
     importance_info,
+    importances,
     lineage_figure,
     lineage_info,
     parallel_figure,
@@ -37,7 +38,6 @@ from tunebook.figures import (
     table_html,
     table_info,
 )
-from tunebook.figures._report import importances
 from tunebook.results import ExperimentState, Progress, Results
 
 if TYPE_CHECKING:
@@ -89,9 +89,11 @@ class Dashboard:
         interval = self.default_interval if interval is None else interval
         self._throttle = Throttle(interval, clock=clock)
         self._slow = Throttle(max(2.0, interval * 4), clock=clock)  # table, parallel coords
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
+        self._setting_options = False  # the metric menu is being set: its events are ours
         self._thread: threading.Thread | None = None
         self.failed: BaseException | None = None  # why refreshing stopped, if it did
+        self._scores: dict[str, float] | None = None  # the importances, once computed
         self.refreshes = 0
         self._build()
         self.refresh(flush=True)
@@ -217,17 +219,24 @@ class Dashboard:
     def _update_metric_options(self) -> None:
         metrics = tuple(self._state.metrics)
         if metrics != tuple(self.metric_choice.options):
-            with self.metric_choice.hold_sync():
-                self.metric_choice.options = metrics
-                if self._pool.metric is None:
-                    wanted = self._state.metric if self._state.metric in metrics else None
-                    self._pool.metric = wanted or (metrics[0] if metrics else None)
-                self.metric_choice.value = self._pool.metric
+            # ipywidgets selects the first option when the options change: that change is
+            # ours, not the user's choosing a metric (and would redraw in the middle of this)
+            self._setting_options = True
+            try:
+                with self.metric_choice.hold_sync():
+                    self.metric_choice.options = metrics
+                    if self._pool.metric is None:
+                        wanted = self._state.metric if self._state.metric in metrics else None
+                        self._pool.metric = wanted or (metrics[0] if metrics else None)
+                    self.metric_choice.value = self._pool.metric
+            finally:
+                self._setting_options = False
 
     def _update_header(self) -> None:
         state = self._state
-        live = self._experiment is not None and state.status == "running"
-        progress = Progress.of(state, time.time() if live else None)
+        experiment = self._experiment
+        progress = experiment.progress() if experiment is not None else Progress.of(state)
+        live = experiment is not None and progress.status == "running"
         parts = [
             f"<b>{html.escape(state.name or 'experiment')}</b> <span class='tb-status'>"
             f"[{html.escape(progress.status)}]</span>",
@@ -262,7 +271,7 @@ class Dashboard:
         if (everything or shown == 4) and state.exploits:
             self._update_lineage()
         if shown == 5 and state.status != "running" and not self._importance_drawn:
-            self._update_importance()  # fANOVA takes a second at a thousand trials: on demand
+            self._update_importance(self._scores)  # computed on demand, before the state lock
         if not (everything or shown == 2):
             return
         info = table_info(state, self.sort_choice.value, limit=200)
@@ -299,14 +308,16 @@ class Dashboard:
         _redraw(self.lineage, lineage_figure(lineage_info(self._state, self._pool.metric)))
         self._lineage_drawn = drawn
 
-    def _update_importance(self) -> None:
+    def _update_importance(self, scores: dict[str, float] | None) -> None:
         """When the run has ended and the tab is opened: what mattered (fANOVA over the
         finished trials)."""
-        scores = importances(self._results)
         _redraw(self.importance, importance_figure(importance_info(self._state, scores)))
         self._importance_drawn = True
 
     def _on_tab(self, change: dict[str, Any]) -> None:
+        if change["new"] == 5 and not self._importance_drawn and self._state.status != "running":
+            # fANOVA takes a second at a thousand trials: on demand, and not holding the state
+            self._scores = importances(self._results)
         with self._lock, self._state.lock:
             self._update_slow()
 
@@ -319,7 +330,7 @@ class Dashboard:
             self.stop_button.disabled = True
 
     def _on_metric(self, change: dict[str, Any]) -> None:
-        if change["new"] == self._pool.metric or change["new"] is None:
+        if self._setting_options or change["new"] == self._pool.metric or change["new"] is None:
             return
         with self._lock, self._state.lock:
             self._pool.reset()

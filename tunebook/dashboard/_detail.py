@@ -15,7 +15,7 @@ def detail_html(trial: TrialState) -> str:
     """The detail of one trial as HTML: a table of its facts, then its error and output."""
     rows = [
         ("status", f"{STATUS_ICONS.get(trial.status, '')} {trial.status}"),
-        ("iterations", str(len(trial.iterations))),
+        ("iterations", str(trial.reached)),
         ("config", str(trial.config)),
         ("last report", str(trial.latest)),
     ]

@@ -8,7 +8,7 @@ shows its own progress line.
 
 from __future__ import annotations
 
-import weakref
+import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -18,7 +18,15 @@ if TYPE_CHECKING:
 #: The type the dashboard shows, by name (registering by name imports nothing).
 SHOWN = ("tunebook.engine._experiment", "Experiment")
 
-_dashboards: weakref.WeakKeyDictionary[Any, Dashboard] = weakref.WeakKeyDictionary()
+#: Each experiment's dashboard, shown again at its next display. (An experiment stays for the
+#: kernel's life anyway, in ``tb.experiments()``.)
+_dashboards: dict[Experiment, Dashboard] = {}
+
+
+def current_shell() -> Any:
+    """The IPython shell this code runs in, or None (IPython is not imported for it)."""
+    ipython = sys.modules.get("IPython")
+    return ipython.get_ipython() if ipython is not None else None
 
 
 def shows_widgets(shell: Any) -> bool:

@@ -107,13 +107,6 @@ def ensure_ray(address: str | None = None, num_cpus: int | None = None) -> str:
     return str(ray.get_runtime_context().gcs_address)
 
 
-def current_address() -> str:
-    """The address of the cluster this process is connected to."""
-    import ray
-
-    return str(ray.get_runtime_context().gcs_address)
-
-
 def _same(address: str, current: str) -> bool:
     """Whether ``address`` names the cluster at ``current`` (``127.0.0.1:6379`` and the
     node's own IP with the same port are the same cluster)."""

@@ -12,7 +12,7 @@ from typing import Any
 from tunebook.engine._control import StopControl
 from tunebook.errors import ExperimentFailed, OptionError, TunebookError
 from tunebook.events import EventLog
-from tunebook.results import Results
+from tunebook.results import Progress, Results
 
 #: Experiment states; all but "running" are final.
 STATUSES = ("running", "completed", "stopped", "timed_out", "failed")
@@ -177,12 +177,23 @@ class Experiment:
             return self._live
         return Results(self._log.snapshot(), self.path)
 
+    def progress(self) -> Progress:
+        """The progress of the run now: while it runs, elapsed time (and the ETA) by the clock;
+        once it ended, up to its end."""
+        return self._live.progress(now=None if self.done else time.time())
+
     def progress_line(self) -> str:
-        """The progress line of the run now (elapsed time by the clock while it runs)."""
-        return self._live.progress(now=None if self.done else time.time()).line()
+        """The progress line of the run now (``progress().line()``)."""
+        return self.progress().line()
 
     def __repr__(self) -> str:
         return f"<Experiment {self.name!r} {self.progress_line()} at {self.path}>"
+
+    def __getattr__(self, name: str) -> Any:
+        moved = (
+            " (the dashboard: display(exp), or tb.Dashboard(exp))" if name == "dashboard" else ""
+        )
+        raise AttributeError(f"'Experiment' object has no attribute {name!r}{moved}")
 
     def _repr_html_(self) -> str:
         line = html.escape(self.progress_line())

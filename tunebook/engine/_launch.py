@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tunebook.engine._cluster import current_address
 from tunebook.engine._control import StopControl
 from tunebook.engine._experiment import Experiment
 from tunebook.engine._recorder import Recorder
 from tunebook.engine._schedulers import recording
 from tunebook.errors import OptionError
 from tunebook.events import EVENTS_FILE, EventLog
+from tunebook.space import is_grid
 
 #: What ``experiment_started`` records of every run, beside its name, cluster and Ray version.
 FIELDS = (
@@ -96,7 +96,7 @@ def total_trials(param_space: Mapping[str, Any], num_samples: int) -> int | None
 def _grid_sizes(space: Mapping[str, Any]) -> list[int]:
     sizes = []
     for value in space.values():
-        if isinstance(value, Mapping) and set(value) == {"grid_search"}:
+        if is_grid(value):
             sizes.append(len(value["grid_search"]))
         elif isinstance(value, Mapping):
             sizes.extend(_grid_sizes(value))
@@ -108,7 +108,9 @@ class Launch:
     """What a run needs to start, however it came (``tb.run``, ``tb.watch``, ``%%tune``).
 
     Attributes:
-        base: the name an unnamed experiment is given, with the time (the objective's).
+        name: the experiment's name, free in ``storage`` (``unique_name`` made it).
+        storage: the folder of experiment folders.
+        cluster: the address of the Ray cluster it runs on.
         fields: what ``experiment_started`` records (every one of :data:`FIELDS`).
         scheduler: the Ray scheduler, made to record its decisions.
         build: makes (or completes) the Tuner, with the recorder among its callbacks and the
@@ -117,9 +119,9 @@ class Launch:
             Train trial, whose workers hold the resources).
     """
 
-    name: str | None
-    base: str
-    storage_path: str | Path | None
+    name: str
+    storage: Path
+    cluster: str
     fields: dict[str, Any]
     scheduler: Any
     build: Callable[[Recorder, StopControl, str, Path], Any]
@@ -133,8 +135,7 @@ def launch(plan: Launch) -> Experiment:
     extra = set(plan.fields) - set(FIELDS)
     if missing or extra:  # the record's fields are one list, whichever way the run came
         raise AssertionError(f"experiment_started fields: missing {missing}, extra {extra}")
-    storage = storage_folder(plan.storage_path)
-    name = unique_name(plan.name, plan.base, storage)
+    storage, name = plan.storage, plan.name
     path = storage / name
     log = EventLog(path / EVENTS_FILE)
     control = StopControl()
@@ -154,7 +155,7 @@ def launch(plan: Launch) -> Experiment:
     log.append(
         "experiment_started",
         name=name,
-        cluster=current_address(),
+        cluster=plan.cluster,
         ray_version=ray.__version__,
         **fields,
     )

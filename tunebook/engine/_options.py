@@ -374,7 +374,8 @@ def checked(given: Mapping[str, Any], what: str = "tb.run") -> dict[str, Any]:
             raise OptionError(f"{name} is required: {BY_NAME[name].help}.")
     values = {}
     for option in RUN_OPTIONS:
-        value = given.get(option.name, option.default)
+        value = given.get(option.name)
+        value = option.default if value is None else value  # None given: the default
         values[option.name] = value if value is None else option.check(option.name, value)
     return values
 

@@ -12,7 +12,7 @@ from tunebook.engine import _algorithms, _train
 from tunebook.engine._cluster import check_resources, ensure_ray
 from tunebook.engine._control import StopControl, with_control
 from tunebook.engine._experiment import Experiment
-from tunebook.engine._launch import Launch, launch, total_trials
+from tunebook.engine._launch import Launch, launch, storage_folder, total_trials, unique_name
 from tunebook.engine._objective import check_objective, check_trainer_options, ship_by_value
 from tunebook.engine._options import BY_NAME, KNOBS, RUN_OPTIONS, checked
 from tunebook.engine._ray_internals import own_metric, tuner_parts
@@ -185,7 +185,9 @@ def run(
     )
     own = _own_metric([ray_scheduler, search_alg], metric, mode)
     resources = o["resources_per_trial"]
-    ensure_ray(o["address"])
+    storage = storage_folder(o["storage_path"])
+    name = unique_name(o["name"], label, storage)  # a name taken: refused before Ray starts
+    cluster = ensure_ray(o["address"])
     if resources:
         check_resources(resources)
     concurrency = o["max_concurrent_trials"]
@@ -276,9 +278,9 @@ def run(
     }
     return launch(
         Launch(
-            name=o["name"],
-            base=label,
-            storage_path=o["storage_path"],
+            name=name,
+            storage=storage,
+            cluster=cluster,
             fields=fields,
             scheduler=ray_scheduler,
             build=build,
@@ -346,18 +348,20 @@ def record(
             "this Tuner runs through Ray Client (ray://), where Ray Tune's driver runs on the "
             "cluster and tunebook cannot record it. Run it on a machine of the cluster."
         )
+    tune_config, run_config = parts.tune_config, parts.run_config
+    label = getattr(parts.trainable, "__name__", None) or type(parts.trainable).__name__
     if name is not None:
         BY_NAME["name"].check("name", name)
-    ensure_ray()
+    storage = storage_folder(storage_path)
+    name = unique_name(name, str(run_config.name or label), storage)
+    cluster = ensure_ray()
     ship_by_value(parts.trainable)
-    tune_config, run_config = parts.tune_config, parts.run_config
     try:
         described = Space(parts.param_space).to_dict()
     except Exception:  # a space tunebook cannot describe (e.g. a Train trainer's): keep going
         described = {}
     checkpoints = run_config.checkpoint_config
     score = checkpoints.checkpoint_score_attribute if checkpoints else None
-    label = getattr(parts.trainable, "__name__", None) or type(parts.trainable).__name__
     scheduler = tune_config.scheduler
     fields = {
         "metric": tune_config.metric,
@@ -395,8 +399,8 @@ def record(
     return launch(
         Launch(
             name=name,
-            base=label,
-            storage_path=storage_path,
+            storage=storage,
+            cluster=cluster,
             fields=fields,
             scheduler=scheduler,
             build=build,

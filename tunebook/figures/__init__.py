@@ -23,7 +23,7 @@ from tunebook.figures._importance import (
 )
 from tunebook.figures._lineage import Edge, LineageInfo, Stretch, lineage_figure, lineage_info
 from tunebook.figures._parallel import Axis, ParallelInfo, parallel_figure, parallel_info
-from tunebook.figures._report import report_html, write_report
+from tunebook.figures._report import importances, report_html, write_report
 from tunebook.figures._rungs import Rung, RungsInfo, rungs_figure, rungs_info
 from tunebook.figures._table import TableInfo, table_html, table_info
 
@@ -47,6 +47,7 @@ __all__ = [
     "curves_layout",
     "importance_figure",
     "importance_info",
+    "importances",
     "lineage_figure",
     "lineage_info",
     "parallel_figure",

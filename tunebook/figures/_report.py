@@ -49,6 +49,7 @@ def report_html(source: Any, max_rows: int = 50) -> str:
     curves, the parallel coordinates, the rung and lineage views where there are decisions or
     exploits, what mattered, and the best trials."""
     results = _results(source)
+    scores = importances(results)  # fANOVA takes a while: not while holding the state
     with results.state.lock:
         state = results.state
         figures = [curves_figure(curves_info(state)), parallel_figure(parallel_info(state))]
@@ -56,9 +57,10 @@ def report_html(source: Any, max_rows: int = 50) -> str:
             figures.append(rungs_figure(rungs_info(state)))
         if state.exploits:
             figures.append(lineage_figure(lineage_info(state)))
-        info = importance_info(state, importances(results))
+        info = importance_info(state, scores)
         if info.slices:
             figures.append(importance_figure(info))
+        frame = best_first(results.trials, state)
     parts = [
         figure.to_html(full_html=False, include_plotlyjs="inline" if i == 0 else False)
         for i, figure in enumerate(figures)
@@ -74,7 +76,6 @@ def report_html(source: Any, max_rows: int = 50) -> str:
         )
     except Exception:  # no trial reported the metric: the summary says so
         best_html = "<p>No trial has reported the metric.</p>"
-    frame = best_first(results.trials, results.metric, results.mode)
     table = frame.drop(columns=["error"]).head(max_rows).to_html(index=False, na_rep="")
     return (
         "<!DOCTYPE html><html><head><meta charset='utf-8'>"

@@ -30,7 +30,9 @@ def table_info(
     the node each ran on (when there are several), what it holds and its checkpoints (when
     any trial has them).
 
-    Sorted by ``sort_by`` (default: the best value, best first); missing values last.
+    Sorted by ``sort_by``, missing values last; by default (and by the best value, without
+    ``ascending``) in the ranking's order: the best first, trials that failed after the
+    others (``ExperimentState.best_first``).
     """
     metric = state.metric
     config_names: list[str] = []
@@ -50,9 +52,11 @@ def table_info(
     }
     kept = {t.trial_id: len(t.kept_checkpoints()) for t in trials} if extra["checkpoints"] else {}
     columns += [name for name, shown in extra.items() if shown]
+    key = sort_by if sort_by in columns else (f"best_{metric}" if metric else "trial_id")
+    ranked = key == f"best_{metric}" and ascending is None
     rows = []
-    for trial in trials:
-        row: list[Any] = [trial.trial_id, trial.status, len(trial.iterations)]
+    for trial in state.best_first() if ranked else trials:
+        row: list[Any] = [trial.trial_id, trial.status, trial.reached]
         if metric:
             last, best = trial.last_report(metric), state.trial_best(trial)
             row += [last["metrics"][metric] if last else None]
@@ -66,7 +70,8 @@ def table_info(
         if extra["checkpoints"]:
             row.append(kept[trial.trial_id])
         rows.append(tuple(row))
-    key = sort_by if sort_by in columns else (f"best_{metric}" if metric else "trial_id")
+    if ranked:
+        return TableInfo(tuple(columns), tuple(rows[:limit]), len(rows))
     if ascending is None:
         ascending = not (key == f"best_{metric}" or key == f"last_{metric}") or state.mode == "min"
     index = columns.index(key)

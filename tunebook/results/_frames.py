@@ -59,7 +59,7 @@ def trials(state: ExperimentState) -> pd.DataFrame:
             best = state.trial_best(trial)
             row[f"last_{metric}"] = last["metrics"][metric] if last else math.nan
             row[f"best_{metric}"] = best["metrics"][metric] if best else math.nan
-        row["iterations"] = max((r.get("iteration") or 0 for r in trial.reports), default=0)
+        row["iterations"] = trial.reached
         row["stopped_at"] = math.nan if trial.stopped_at is None else trial.stopped_at
         row["time"] = _finished(trial, end_of_run) - trial.started
         row["node"] = trial.node
@@ -128,12 +128,13 @@ def ray_dataframe(state: ExperimentState, metric: str | None, mode: str | None) 
     return pd.DataFrame(rows)
 
 
-def best_first(frame: pd.DataFrame, metric: str | None, mode: str | None) -> pd.DataFrame:
-    """A trials frame sorted by the best value of ``metric``, best first, missing last (as
-    the summary, the report and ``tunebook show`` list trials)."""
-    if metric and f"best_{metric}" in frame:
-        frame = frame.sort_values(f"best_{metric}", ascending=mode == "min", na_position="last")
-    return frame
+def best_first(frame: pd.DataFrame, state: ExperimentState) -> pd.DataFrame:
+    """A trials frame in the state's ranking order (``ExperimentState.best_first``: failed
+    trials after the others), as the summary, the report and ``tunebook show`` list trials."""
+    if frame.empty:
+        return frame
+    order = [trial.trial_id for trial in state.best_first()]
+    return frame.set_index("trial_id").loc[order].reset_index()
 
 
 def summary_html(frame: pd.DataFrame, title: str, max_rows: int) -> str:

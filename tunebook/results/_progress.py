@@ -27,7 +27,8 @@ class Progress:
         pending: trials not started yet; None when the number of trials is not known.
         elapsed: seconds since the experiment started (to its end, once it ended).
         eta: seconds the rest should take at the pace so far; None when it cannot be known
-            (the run ended, no trial has finished yet, or the number of trials is unknown).
+            (not asked with ``now``: a record read afterwards, which may be of a run that
+            died; the run ended; no trial has finished yet; the number of trials unknown).
         best: the best value of the metric so far, among the trials that did not fail.
     """
 
@@ -59,7 +60,7 @@ class Progress:
         elapsed = state.elapsed(now if running else None)
         done = started - counts["running"]
         eta = None
-        if running and state.total is not None and done:
+        if running and now is not None and state.total is not None and done:  # live only
             remaining = int(state.total) - done
             eta = elapsed / done * remaining if remaining > 0 else None
         best = state.best
@@ -87,16 +88,10 @@ class Progress:
     def parts(self) -> list[str]:
         """``["2 running", "5 done", "3 pruned", "1 pending"]``: running and done always,
         the other states when a trial is in them, pending when the total is known."""
-        counts = {
-            "running": self.running,
-            "terminated": self.terminated,
-            "pruned": self.pruned,
-            "stopped": self.stopped,
-            "error": self.errored,
-        }
+        counts = (self.running, self.terminated, self.pruned, self.stopped, self.errored)
         parts = [
             f"{count} {WORDS[status]}"
-            for status, count in counts.items()
+            for status, count in zip(WORDS, counts, strict=True)
             if count or status in ("running", "terminated")
         ]
         if self.pending is not None:

@@ -176,23 +176,19 @@ class Results:
     def lineage(self) -> pd.DataFrame:
         """Every exploit of Population Based Training (PBT, PB2), in order: ``time`` (s since
         the start), ``step`` (the recipient's iteration when it was cut), ``recipient``,
-        ``donor``, ``donor_step`` (the iteration of the donor's checkpoint, where the
-        recipient goes on from), ``recipient_score`` and ``donor_score`` (the metric at the
-        exploit), ``old_config`` (the recipient's), ``donor_config``, ``new_config`` (the
-        donor's, explored), ``operations`` (how each parameter was explored: ``* 1.2``,
-        ``resample``, ...) and ``trained`` (False for an exploit at a member's last step: that
-        config never ran)."""
+        ``donor``, ``donor_step`` (the donor checkpoint's iteration, where the recipient goes
+        on from), ``recipient_score``, ``donor_score``, ``old_config``, ``donor_config``,
+        ``new_config`` (the donor's, explored), ``operations`` (``* 1.2``, ``resample``...),
+        ``trained`` (False for an exploit at a member's last step: that config never ran)."""
         return self._cached("lineage", _frames.lineage)
 
     def schedule(self, trial_id: str) -> pd.DataFrame:
         """The hyperparameter schedule that produced ``trial_id``'s final model under PBT.
 
         One row per segment, oldest first: iterations ``start`` (exclusive) to ``end``
-        (inclusive) were trained by member ``trained_by`` with the config in the ``config/``
-        columns. Walking back from the member's last segment, each exploit hands over to the
-        donor's segment that was current when it was cloned. A member never exploited has one
-        segment. (The rows are what Ray's ``PopulationBasedTrainingReplay`` replays: the
-        first config, then a new config from each segment's ``start`` on.)
+        (inclusive) were trained by member ``trained_by`` with the ``config/`` columns' config,
+        back from the member's last segment through each exploit to the donor's segment then
+        current (what Ray's ``PopulationBasedTrainingReplay`` replays).
 
         Raises:
             OptionError: an unknown trial id.
@@ -275,9 +271,8 @@ class Results:
           names it (``"outer/inner"`` for nested ones): it then keeps its domain;
         - constants and normal domains stay as they are.
 
-        Example: ``loguniform(1e-4, 1e-1)`` with top values 1e-4 and 1e-2 and margin 0.25
-        is widened to 10**-4.5 .. 10**-1.5 in log10 space, then clipped to its parent's
-        lower bound: ``loguniform(1e-4, 10**-1.5)``.
+        Example: ``loguniform(1e-4, 1e-1)``, top values 1e-4 and 1e-2, margin 0.25:
+        ``loguniform(1e-4, 10**-1.5)`` (widened in log10 space, clipped to the parent).
 
         Raises:
             OptionError: ``top`` not in (0, 1], a negative ``margin``, fewer than
@@ -388,7 +383,7 @@ class Results:
 
     # -- progress --------------------------------------------------------------------------
 
-    def progress(self, now: float | None = None) -> Progress:
+    def progress(self, *, now: float | None = None) -> Progress:
         """Counts by trial state, seconds so far, the ETA and the best value so far; ``now``
         (seconds since the epoch) for a run that goes on, else up to its latest event."""
         with self._state.lock:
@@ -428,9 +423,14 @@ class Results:
     def __repr__(self) -> str:
         return f"<Results {self.name!r}: {len(self)} trials, {self.progress().line()}>"
 
+    def __getattr__(self, name: str) -> Any:
+        moved = " (the report: tb.write_report(results, path))" if name == "to_html" else ""
+        raise AttributeError(f"'Results' object has no attribute {name!r}{moved}")
+
     def _repr_html_(self, max_rows: int = 10) -> str:
         title = f"{self.name or 'experiment'}: {self.progress().line()}"
-        frame = _frames.best_first(self.trials, self.metric, self.mode)
+        with self._state.lock:
+            frame = _frames.best_first(self.trials, self.state)
         return _frames.summary_html(frame, title, max_rows)
 
 

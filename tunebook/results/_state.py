@@ -58,12 +58,18 @@ def check_mode(mode: str) -> str:
 
 
 def not_reported(state: ExperimentState, metric: str) -> MetricNotReportedError:
-    """The error for an answer that needs ``metric`` when no trial has reported it, naming
-    what the trials did report."""
+    """The error for an answer that needs ``metric`` when no trial that did not fail has
+    reported it, naming what the trials did report."""
     reported = sorted(state.reported)
     seen = f" The trials reported: {', '.join(reported)}." if reported else ""
     if not state.trials:
         seen = " No trial has started yet."
+    failed = [t.trial_id for t in state.trials.values() if t.status == "error"]
+    if metric in state.reported and failed:
+        return MetricNotReportedError(
+            f"only trials that failed reported `{metric}` ({', '.join(failed[:5])}): a config "
+            "that crashed is no answer. Their errors are in results.trials['error']."
+        )
     return MetricNotReportedError(
         f"no trial has reported `{metric}`; the trial function must call "
         f"report({metric}=...).{seen}"
@@ -85,6 +91,7 @@ class ExperimentState:
         self.total: int | None = None  # trials the experiment will run, when known
         self.started: float | None = None
         self.now = 0.0  # the time of the latest event
+        self.first: float | None = None  # the time of the first event
         self.end: dict[str, Any] | None = None  # the experiment_ended event
         self.trials: dict[str, TrialState] = {}
         self.metrics: list[str] = []  # numeric metrics, in the order first seen
@@ -125,7 +132,9 @@ class ExperimentState:
     @property
     def start_time(self) -> float:
         """When the experiment started (its first event, if it recorded no start)."""
-        return self.started if self.started is not None else self.now
+        if self.started is not None:
+            return self.started
+        return self.first if self.first is not None else 0.0
 
     def elapsed(self, now: float | None = None) -> float:
         """Seconds from the start to ``now`` (default: the end, or the latest event)."""
@@ -182,6 +191,21 @@ class ExperimentState:
         ranked.sort(key=lambda pair: pair[1], reverse=mode == "max")
         return ranked
 
+    def best_first(self, metric: str | None = None, mode: str | None = None) -> list[TrialState]:
+        """Every trial in the order a ranking lists them: those that did not fail by their
+        best value of ``metric`` (best first, ties in the order they started), then those
+        that failed, by theirs, then those that reported none (default: the experiment's
+        metric and mode)."""
+        metric = metric or self.metric
+        sign = -1.0 if (mode or self.direction) == "max" else 1.0
+
+        def key(trial: TrialState) -> tuple[bool, bool, float, int]:
+            report = self.trial_best(trial, metric, mode) if metric else None
+            value = sign * float(report["metrics"][metric]) if report else 0.0
+            return (report is None, trial.status == "error", value, trial.order)
+
+        return sorted(self.trials.values(), key=key)
+
     def trial_best(
         self, trial: TrialState, metric: str | None = None, mode: str | None = None
     ) -> dict[str, Any] | None:
@@ -207,14 +231,14 @@ class ExperimentState:
 
     # -- folding ---------------------------------------------------------------------------
 
-    def follow(self, log: EventLog) -> set[str]:
-        """Fold what is new in ``log`` since the last call; return the trials it changed."""
+    def follow(self, log: EventLog) -> None:
+        """Fold what is new in ``log`` since the last call (``changed_since`` says which
+        trials it changed)."""
         with self.lock:
-            return self.add(log.events(self.seq))
+            self.add(log.events(self.seq))
 
-    def add(self, events: Iterable[dict[str, Any]]) -> set[str]:
-        """Fold new events; return the ids of the trials whose data or status changed."""
-        changed: set[str] = set()
+    def add(self, events: Iterable[dict[str, Any]]) -> None:
+        """Fold new events."""
         trials, recent = self.trials, self._recent
         for event in events:
             self.seq += 1
@@ -222,6 +246,8 @@ class ExperimentState:
             now = event.get("time")
             if now and now > self.now:
                 self.now = float(now)
+                if self.first is None:
+                    self.first = self.now
             trial = trials.get(event.get("trial_id", "")) if "trial_id" in event else None
             if kind == "result":  # nearly every event: its branch first, and lean
                 if trial is None:
@@ -251,11 +277,8 @@ class ExperimentState:
             elif kind == "experiment_ended":
                 self.end = event
             if trial is not None:
-                trial.changed = self.seq
                 recent.pop(trial.trial_id, None)
                 recent[trial.trial_id] = self.seq
-                changed.add(trial.trial_id)
-        return changed
 
     def _experiment_started(self, event: dict[str, Any]) -> None:
         self.settings = event
@@ -295,7 +318,7 @@ class ExperimentState:
                     int(exploit.get("donor_step") or 0),
                     trial.config,
                     exploit.get("donor"),
-                    self.seq,
+                    exploit["at"],  # the member's model became the donor's at the exploit
                     exploit,
                 )
             )

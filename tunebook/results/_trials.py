@@ -23,7 +23,8 @@ class Segment:
     start: int
     config: dict[str, Any]
     donor: str | None = None
-    at: int = 0  # the position in the log of the event that began it (orders segments)
+    at: int = 0  # the position in the log where its model began: its exploit, or its first
+    # report (what orders a member's segments against other members' exploits)
     exploit: dict[str, Any] | None = None  # the exploit that began it
 
 
@@ -50,7 +51,6 @@ class TrialState:
         "kept",
         "stopped_at",
         "best_index",
-        "changed",
     )
 
     def __init__(self, trial_id: str, order: int, config: dict[str, Any], started: float) -> None:
@@ -73,7 +73,11 @@ class TrialState:
         self.kept: list[str] | None = None  # the checkpoints Ray kept, once it ended
         self.stopped_at: float | None = None  # the rung where the scheduler stopped it
         self.best_index: int | None = None  # its best report by the experiment's metric
-        self.changed = 0  # the position in the log of the last event that changed it
+
+    @property
+    def reached(self) -> int:
+        """The highest iteration the trial reported (0 before its first report)."""
+        return max(self.iterations, default=0)
 
     def series(self, metric: str) -> tuple[list[int], list[float]]:
         """(iterations, values) of the reports that carried a number for ``metric``. Where a
