@@ -173,6 +173,14 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("TUNEBOOK_RESULTS", str(config.rootpath / ".pytest-results"))
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The heavy tests (a multi-node cluster, Ray Train, the heaviest notebooks) may take
+    longer than the 5 minutes every other test gets (pyproject's timeout)."""
+    for item in items:
+        if item.get_closest_marker("heavy") is not None:
+            item.add_marker(pytest.mark.timeout(600))
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     spent = time.monotonic() - _session_started
     if spent > BUDGET_S:

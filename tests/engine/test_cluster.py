@@ -41,3 +41,10 @@ def test_a_request_no_node_can_hold_fails_before_the_run(storage, resources, mes
     with pytest.raises(OptionError, match=message):
         tb.run(zigzag, {"q": 1.0}, metric="score", mode="max", resources_per_trial=resources)
     assert len(tb.engine.experiments()) == before
+
+
+def test_starting_ray_leaves_rays_logging_level_to_the_user():
+    import logging
+
+    # the session's Ray was started by ensure_ray: Ray's own default level, not one of ours
+    assert logging.getLogger("ray").level == logging.INFO

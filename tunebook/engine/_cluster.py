@@ -6,7 +6,12 @@ import logging
 import os
 from collections.abc import Mapping
 
-from tunebook.engine._ray_internals import TOKEN_NOTICE_LOGGER, canonical_address, loopback_only
+from tunebook.engine._ray_internals import (
+    START_NOTICE_LOGGER,
+    TOKEN_NOTICE_LOGGER,
+    canonical_address,
+    loopback_only,
+)
 from tunebook.errors import OptionError
 
 #: Ray Tune settings tunebook needs, set unless the user set them: the event log replaces Ray's
@@ -90,19 +95,21 @@ def ensure_ray(address: str | None = None, num_cpus: int | None = None) -> str:
             )
         return str(current)
     if address:
-        ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
+        ray.init(address=address, log_to_driver=False)
     else:
         loopback_only()
-        # Ray 2.60 turns token authentication on for a new local cluster (good: tunebook's
-        # is loopback only besides) and warns about it into the notebook: not that warning
-        logging.getLogger(TOKEN_NOTICE_LOGGER).addFilter(_not_the_token_notice)
+        # Ray's "Started a local Ray instance" and, as Ray 2.60 turns token authentication on
+        # for a new local cluster (good: tunebook's is loopback only besides), its warning about
+        # it: not into the notebook, for the start tunebook makes (Ray's logging level is the
+        # user's: left as it is)
+        for name in (START_NOTICE_LOGGER, TOKEN_NOTICE_LOGGER):
+            logging.getLogger(name).addFilter(_not_a_start_notice)
         ray.init(
             address="local",
             num_cpus=num_cpus,
             include_dashboard=False,
             _node_ip_address="127.0.0.1",
             log_to_driver=False,
-            logging_level=logging.WARNING,
         )
     return str(ray.get_runtime_context().gcs_address)
 
@@ -116,8 +123,9 @@ def _same(address: str, current: str) -> bool:
         return False
 
 
-def _not_the_token_notice(record: logging.LogRecord) -> bool:
-    return not record.getMessage().startswith("Token authentication is enabled")
+def _not_a_start_notice(record: logging.LogRecord) -> bool:
+    message = record.getMessage()
+    return not message.startswith(("Token authentication is enabled", "Started a local Ray"))
 
 
 def alive_nodes() -> list[dict[str, float]]:

@@ -23,6 +23,8 @@ WRITTEN_FOR = "Ray 2.60"
 
 #: Ray's logger that announces token authentication at a local start (Ray 2.60).
 TOKEN_NOTICE_LOGGER = "ray._private.authentication.authentication_token_setup"
+#: Ray's logger that says "Started a local Ray instance" (its worker module's, Ray 2.60).
+START_NOTICE_LOGGER = "ray._private.worker"
 #: Where Ray Train V2's and V1's trainer classes live (Ray 2.60): a trainer is recognised
 #: among the loaded modules, so that tunebook imports Ray Train for no one.
 TRAINER_MODULES = {
@@ -364,8 +366,9 @@ REACHES = (
     ),
     Reach("ray._private.state.actors", _attribute("ray._private.state", "actors")),
     Reach("ActorHandle._actor_id", _attribute("ray.actor", "ActorHandle._actor_id")),
-    Reach(
-        "the module of logger " + TOKEN_NOTICE_LOGGER, _attribute(TOKEN_NOTICE_LOGGER, "__name__")
+    *(
+        Reach(f"the module of logger {name}", _attribute(name, "logger"))
+        for name in (TOKEN_NOTICE_LOGGER, START_NOTICE_LOGGER)
     ),
     Reach("session.get_session", _attribute("ray.train._internal.session", "get_session")),
     Reach(
