@@ -21,7 +21,7 @@ import ipywidgets
 
 from tunebook.dashboard import Dashboard
 from tunebook.events import EventLog
-from tunebook.results import Results
+from tunebook.results import Progress, Results
 
 SENT: list[int] = []  # bytes of each comm message, in order
 
@@ -56,11 +56,14 @@ class TimedDashboard(Dashboard):
 
 
 class FakeExperiment:
-    """What the dashboard reads of an Experiment: its live results, done, stop."""
+    """What the dashboard reads of an Experiment: its live results and progress, done, stop."""
 
     def __init__(self, log: EventLog) -> None:
         self.live = Results(log)
         self.done = False
+
+    def progress(self) -> Progress:  # as Experiment.progress: by the clock while it runs
+        return self.live.progress(now=None if self.done else time.time())
 
     def stop(self) -> None:
         self.done = True

@@ -62,3 +62,18 @@ def test_ruff_is_clean():
 def test_mypy_is_clean():
     checked = run_tool("mypy")
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_the_dashboard_benchmark_runs_on_the_current_code():
+    """A small run of benchmarks/dashboard.py (the full one is slow): it must still drive the
+    dashboard as it is, without the view failing."""
+    ran = subprocess.run(
+        [sys.executable, "benchmarks/dashboard.py", "--trials", "16", "--reports", "10"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert "| refreshes | dashboard CPU |" in ran.stdout
+    assert "Traceback" not in ran.stderr, ran.stderr

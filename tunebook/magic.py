@@ -23,7 +23,7 @@ from traitlets import Any as AnyTrait
 from tunebook.cell import capture, parse_cell, trial_function
 from tunebook.engine import OPTIONS, Experiment, experiments, run
 from tunebook.engine._algorithms import describe_knobs
-from tunebook.engine._options import Option
+from tunebook.engine._options import BY_NAME, Option
 from tunebook.engine._train import is_trainer
 from tunebook.errors import UserInputError, did_you_mean
 from tunebook.results import Results
@@ -206,16 +206,10 @@ class _TuneMagic(Magics):
             if value is None:
                 continue
             options[option.name] = parse_resources(value) if option.cell == "resources" else value
-        for name in ("metric", "mode"):
-            if not options.get(name):
-                example = "'acc'" if name == "metric" else "'max'"
-                what = (
-                    "the metric to optimise, as the trial reports it"
-                    if name == "metric"
-                    else (f"max or min for {options.get('metric')!r}")
-                )
+        for name, example in (("metric", "'acc'"), ("mode", "'max'")):
+            if not options.get(name):  # before the cell is read: it needs the metric
                 raise MagicOptionError(
-                    f"--{name} is required: {what} (or set a default with "
+                    f"--{name} is required: {BY_NAME[name].help} (or set a default with "
                     f"%config TuneMagic.{name} = {example})."
                 )
         return options
