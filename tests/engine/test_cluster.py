@@ -48,3 +48,25 @@ def test_starting_ray_leaves_rays_logging_level_to_the_user():
 
     # the session's Ray was started by ensure_ray: Ray's own default level, not one of ours
     assert logging.getLogger("ray").level == logging.INFO
+
+
+def test_a_local_start_on_a_new_machine_says_nothing_of_rays_own(tmp_path):
+    """Ray's start notices (the start, token auth, a token written to a new HOME) stay out of
+    the notebook, though Ray's logging level is left as it is."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "from tunebook.engine import ensure_ray; import ray; ensure_ray(num_cpus=1); ray.shutdown()"
+    )
+    ran = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert (tmp_path / ".ray" / "auth_token").exists()  # Ray did write a token
+    assert "INFO" not in ran.stderr + ran.stdout, ran.stderr

@@ -123,9 +123,18 @@ def _same(address: str, current: str) -> bool:
         return False
 
 
+#: What Ray logs at a local start tunebook makes, kept out of the notebook (at Ray's own INFO
+#: level, which stays the user's): the start, the token auth, a token written on a new machine.
+START_NOTICES = (
+    "Token authentication is enabled",
+    "Generated new authentication token",
+    "Started a local Ray",
+)
+
+
 def _not_a_start_notice(record: logging.LogRecord) -> bool:
     message = record.getMessage()
-    return not message.startswith(("Token authentication is enabled", "Started a local Ray"))
+    return not message.startswith(START_NOTICES)
 
 
 def alive_nodes() -> list[dict[str, float]]:
