@@ -70,3 +70,16 @@ def test_a_local_start_on_a_new_machine_says_nothing_of_rays_own(tmp_path):
     assert ran.returncode == 0, ran.stderr
     assert (tmp_path / ".ray" / "auth_token").exists()  # Ray did write a token
     assert "INFO" not in ran.stderr + ran.stdout, ran.stderr
+
+
+def test_connecting_to_a_running_cluster_says_nothing_of_rays_own():
+    import subprocess
+    import sys
+
+    import ray
+
+    address = ray.get_runtime_context().gcs_address  # the session's Ray, from another process
+    code = f"from tunebook.engine import ensure_ray; ensure_ray({address!r})"
+    ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert ran.returncode == 0, ran.stderr
+    assert "INFO" not in ran.stderr + ran.stdout, ran.stderr

@@ -94,16 +94,14 @@ def ensure_ray(address: str | None = None, num_cpus: int | None = None) -> str:
                 f"connect to {address!r}. Restart the kernel (or call ray.shutdown()) first."
             )
         return str(current)
+    # Ray's notices of the start or the connection tunebook makes stay out of the notebook
+    # (Ray's logging level is the user's: left as it is)
+    for name in (START_NOTICE_LOGGER, TOKEN_NOTICE_LOGGER):
+        logging.getLogger(name).addFilter(_not_a_start_notice)
     if address:
         ray.init(address=address, log_to_driver=False)
     else:
         loopback_only()
-        # Ray's "Started a local Ray instance" and, as Ray 2.60 turns token authentication on
-        # for a new local cluster (good: tunebook's is loopback only besides), its warning about
-        # it: not into the notebook, for the start tunebook makes (Ray's logging level is the
-        # user's: left as it is)
-        for name in (START_NOTICE_LOGGER, TOKEN_NOTICE_LOGGER):
-            logging.getLogger(name).addFilter(_not_a_start_notice)
         ray.init(
             address="local",
             num_cpus=num_cpus,
@@ -123,12 +121,15 @@ def _same(address: str, current: str) -> bool:
         return False
 
 
-#: What Ray logs at a local start tunebook makes, kept out of the notebook (at Ray's own INFO
-#: level, which stays the user's): the start, the token auth, a token written on a new machine.
+#: What Ray logs when tunebook starts or connects to it, kept out of the notebook (at Ray's own
+#: INFO level, which stays the user's): the start, token auth, a token written on a new
+#: machine, the connection to a cluster.
 START_NOTICES = (
     "Token authentication is enabled",
     "Generated new authentication token",
     "Started a local Ray",
+    "Connecting to existing Ray cluster",
+    "Connected to Ray cluster",
 )
 
 
