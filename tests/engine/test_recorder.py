@@ -133,3 +133,21 @@ def test_resources_per_trial_are_recorded(storage):
     # 2 CPUs each on a 2-CPU Ray: one after the other
     spans = exp.results.history.groupby("trial_id")["time"].agg(["min", "max"]).sort_values("min")
     assert spans["max"].iloc[0] <= spans["min"].iloc[1]
+
+
+def test_a_trials_output_keeps_what_it_printed_without_rays_own_log_lines():
+    from tunebook.engine._recorder import printed
+
+    stream = (
+        ":actor_name:ImplicitFunc\n"
+        "epoch 1 loss 0.5\n"
+        "2026-12-01 18:01:31,123\tINFO storage.py:579 -- Checkpoint successfully created at: "
+        "Checkpoint(filesystem=local, path=/tmp/x)\n"
+        "2026-12-01 18:01:31,456\tWARNING trainable.py:12 -- a warning the user should see\n"
+        "INFO: the trial's own line\n"
+    )
+    assert printed(stream) == (
+        "epoch 1 loss 0.5\n"
+        "2026-12-01 18:01:31,456\tWARNING trainable.py:12 -- a warning the user should see\n"
+        "INFO: the trial's own line\n"
+    )

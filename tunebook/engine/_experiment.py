@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import html
+import sys
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +40,7 @@ class Experiment:
         control: StopControl,
         tuner: Any,
         time_budget_s: float | None = None,
+        on_end: Callable[[], object] | None = None,
     ) -> None:
         self.name = name
         self.path = path
@@ -45,6 +48,7 @@ class Experiment:
         self._control = control
         self._tuner = tuner
         self._time_budget_s = time_budget_s
+        self._on_end = on_end
         self._status = "running"
         self._error: BaseException | None = None
         self._live = Results(log, path)
@@ -84,7 +88,17 @@ class Experiment:
             finally:
                 self._log.close()
                 self._tuner = None  # release Ray Tune's objects
+                self._after_end()
                 self._done.set()
+
+    def _after_end(self) -> None:
+        """What the engine does once a run ended (readies workers for the next): never a
+        reason for the run to fail."""
+        if self._on_end is not None:
+            try:
+                self._on_end()
+            except Exception:  # noqa: BLE001, S110 (only a head start for the next run)
+                pass
 
     # -- state -----------------------------------------------------------------------------
 
@@ -130,8 +144,12 @@ class Experiment:
         self._control.request_stop_trial(trial_id)
         return self
 
-    def wait(self, timeout: float | None = None) -> bool:
+    def wait(self, timeout: float | None = None, *, quiet: bool = False) -> bool:
         """Block until the experiment ends, or ``timeout`` seconds pass.
+
+        While it blocks for longer than ``WAIT_LINE_S``, a progress line says what it waits
+        for (on a terminal rewritten in place, elsewhere one line each ``WAIT_LINE_S``);
+        ``quiet=True`` says nothing (a live dashboard shows the progress).
 
         Interrupting the kernel while waiting stops the experiment cleanly (everything
         reported stays in the results), then raises ``KeyboardInterrupt``.
@@ -142,12 +160,24 @@ class Experiment:
         Raises:
             ExperimentFailed: Ray Tune's driver failed (not a trial: the run itself).
         """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        said = False
         try:
-            finished = self._done.wait(timeout)
+            while True:
+                left = None if deadline is None else max(0.0, deadline - time.monotonic())
+                finished = self._done.wait(WAIT_LINE_S if left is None else min(left, WAIT_LINE_S))
+                if finished or (left is not None and left <= WAIT_LINE_S):
+                    finished = finished or self._done.is_set()
+                    break
+                if not quiet:
+                    said = _say(f"waiting for {self.name} to end: {self.progress_line()}")
         except KeyboardInterrupt:
             self.stop()
             self._done.wait()
             raise
+        finally:
+            if said:
+                _say(f"{self.name}: {self.progress_line()}", last=True)
         if finished and self._status == "failed":
             if isinstance(self._error, TunebookError):
                 raise self._error
@@ -161,7 +191,7 @@ class Experiment:
 
     @property
     def results(self) -> Results:
-        """The results, once the experiment has ended (this waits for the end)."""
+        """The results, once the experiment has ended (this waits for the end, saying so)."""
         self.wait()
         return self._live
 
@@ -201,3 +231,18 @@ class Experiment:
             f"<div><b>{html.escape(self.name)}</b> <code>{line}</code><br>"
             f"<small>folder: {html.escape(str(self.path))}</small></div>"
         )
+
+
+#: A call that blocks on a run (``wait``, ``results``, a stage waiting for its parent) says
+#: what it waits for once it has waited this long, and again at this pace.
+WAIT_LINE_S = 5.0
+
+
+def _say(line: str, last: bool = False) -> bool:
+    """Print a progress line of a blocked call: rewritten in place on a terminal, one line
+    each time elsewhere (a notebook's output, a log). Returns True."""
+    if sys.stdout.isatty():
+        print(f"\r{line}", end="\n" if last else "", flush=True)
+    elif not last:
+        print(line, flush=True)
+    return True

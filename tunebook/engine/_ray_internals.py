@@ -47,6 +47,29 @@ def loopback_only() -> None:
         ray_constants.ENABLE_RAY_CLUSTER = False
 
 
+#: The raylet's modules for each worker to import before work (Ray 2.60 ``_system_config``).
+PRELOAD = {"preload_python_modules": ["ray.tune.trainable.function_trainable"]}
+
+
+def trial_actor_env() -> dict[str, str]:
+    """The env vars of a trial actor's runtime env (``tune/execution/class_cache.py``)."""
+    from ray.tune.execution import class_cache
+
+    env = dict(class_cache.DEFAULT_ENV_VARS)
+    env.update({k: os.environ[k] for k in class_cache.ENV_VARS_TO_PROPAGATE if k in os.environ})
+    return env
+
+
+def inherit_actor_env() -> None:
+    """For a Ray this process starts: Ray Tune's actor env vars move to this environment
+    (its workers inherit it), so that a trial can take an idle worker (see _cluster.py)."""
+    from ray.tune.execution import class_cache
+
+    for key, value in class_cache.DEFAULT_ENV_VARS.items():
+        os.environ.setdefault(key, value)
+    class_cache.DEFAULT_ENV_VARS.clear()
+
+
 def canonical_address(address: str) -> str:
     """Ray's own reading of a cluster address (``127.0.0.1:6379`` as the node's IP)."""
     from ray._private.services import canonicalize_bootstrap_address
@@ -310,10 +333,6 @@ def _hyperband() -> Any:
     return HyperBandScheduler(metric="m", mode="max")
 
 
-def _hyperband_bracket() -> Any:
-    return _hyperband()._create_bracket(0)
-
-
 def _pbt() -> Any:
     from ray.tune.schedulers import PopulationBasedTraining
 
@@ -365,6 +384,10 @@ REACHES = (
         _attribute("ray._private.services", "canonicalize_bootstrap_address"),
     ),
     Reach("ray._private.state.actors", _attribute("ray._private.state", "actors")),
+    *(
+        Reach(f"class_cache.{name}", _attribute("ray.tune.execution.class_cache", name))
+        for name in ("DEFAULT_ENV_VARS", "ENV_VARS_TO_PROPAGATE")
+    ),
     Reach("ActorHandle._actor_id", _attribute("ray.actor", "ActorHandle._actor_id")),
     *(
         Reach(f"the module of logger {name}", _attribute(name, "logger"))
@@ -412,7 +435,7 @@ REACHES = (
         for name in ("_hyperbands", "_max_t_attr", "_time_attr", "_metric", "_metric_op")
     ),
     *(
-        Reach(f"HyperBand bracket.{name}", _on(_hyperband_bracket, name))
+        Reach(f"HyperBand bracket.{name}", _on(lambda: _hyperband()._create_bracket(0), name))
         for name in ("_halves", "_live_trials", "_cumul_r", "_n")
     ),
     *(

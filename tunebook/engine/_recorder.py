@@ -332,6 +332,22 @@ def trial_resources(trial: RayTrial) -> dict[str, float]:
 OUTPUT_LIMIT = 64_000
 
 
+#: A line of Ray's own logging at INFO or DEBUG (``ray_constants.LOGGER_FORMAT``: time, level,
+#: file:line, "--"), e.g. Ray Train's "Checkpoint successfully created at: ..." in a trial
+#: that saves state: Ray's notices, not what the trial printed.
+RAY_LOG_LINE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+\s+(INFO|DEBUG) [\w.]+\.py:\d+ -- ")
+
+
+def printed(text: str) -> str:
+    """What the trial itself printed, of a stream file Ray wrote: without Ray's actor-name
+    markers and Ray's own INFO and DEBUG log lines."""
+    return "".join(
+        line
+        for line in text.splitlines(keepends=True)
+        if not line.startswith(":actor_name:") and not RAY_LOG_LINE.match(line)
+    )
+
+
 def trial_output(trial: RayTrial) -> dict[str, str]:
     """What the trial printed so far, by stream (stdout, stderr: warnings too), from the files
     Ray Tune writes in the trial's working folder with ``RunConfig(log_to_file=True)``. Empty
@@ -346,10 +362,7 @@ def trial_output(trial: RayTrial) -> dict[str, str]:
             text = (folder / stream).read_text(errors="replace")
         except OSError:
             continue
-        kept = [
-            line for line in text.splitlines(keepends=True) if not line.startswith(":actor_name:")
-        ]
-        out[stream] = "".join(kept)
+        out[stream] = printed(text)
     return out
 
 
