@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import subprocess
+import sys
 
 import pytest
 
@@ -30,3 +32,18 @@ def test_a_submodule_loads_by_attribute():
 def test_an_unknown_name_is_an_attribute_error_that_names_it():
     with pytest.raises(AttributeError, match="module 'tunebook' has no attribute 'rnu'"):
         tunebook.rnu  # noqa: B018
+
+
+def test_a_loaded_results_draws_with_the_figures_imported_when_first_needed(tmp_path):
+    from tests.logs import make_log
+
+    make_log(tmp_path / "events.jsonl").close()
+    code = (
+        "import sys, tunebook as tb\n"
+        f"r = tb.load({str(tmp_path)!r})\n"
+        "before = 'tunebook.figures' in sys.modules\n"
+        "figure = r.plot('curves')\n"
+        "print(before, type(figure).__name__, 'tunebook.figures' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "Figure", "True"]

@@ -16,6 +16,7 @@ Names are loaded on first use: ``import tunebook`` is fast, and reading a result
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import TYPE_CHECKING, Any
 
 from tunebook.errors import (
@@ -129,20 +130,39 @@ def _show_dashboards() -> None:
         attach(shell)
 
 
+def _import_figures() -> None:
+    importlib.import_module("tunebook.figures")
+
+
+def _link_views() -> None:
+    """``Results.plot`` and a Results shown in a notebook draw with ``tunebook.figures``, a
+    layer above results: figures registers its views with results when imported, and here,
+    once results is loaded, results learns to import figures the first time it needs a view
+    (so ``import tunebook`` and ``tb.load`` stay fast, with no plotly until then)."""
+    results = sys.modules.get("tunebook.results")
+    add = getattr(results, "add_view_loader", None)  # None while results itself loads
+    if add is not None:
+        add(_import_figures)
+
+
 def load_ipython_extension(shell: Any) -> None:
     """``%load_ext tunebook``: registers ``%%tune`` and ``%tune``."""
     from tunebook.magic import load_ipython_extension as load
 
     load(shell)
+    _link_views()
 
 
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         if name in _SUBMODULES:
-            return importlib.import_module(f"tunebook.{name}")
+            found = importlib.import_module(f"tunebook.{name}")
+            _link_views()
+            return found
         raise AttributeError(f"module 'tunebook' has no attribute {name!r}")
     value = getattr(importlib.import_module(module), name)
+    _link_views()
     globals()[name] = value
     return value
 

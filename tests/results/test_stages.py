@@ -47,6 +47,12 @@ def test_the_chain_lists_the_parents_stages_then_this_one():
     assert coarse.stages["name"].tolist() == ["coarse"]  # a first stage: itself alone
 
 
+def test_a_frame_of_stages_prints_each_space_readably():
+    _, fine = fine_stage()
+    text = fine.stages[["name", "space"]].to_string()
+    assert "{'x': uniform(0.0, 1.0), 'k': choice(['a', 'b'])}" in text and " at 0x" not in text
+
+
 def test_export_and_load_give_the_same_chain(tmp_path):
     _, fine = fine_stage()
     path = fine.export_stages(tmp_path / "stages.json")

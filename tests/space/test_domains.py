@@ -65,3 +65,10 @@ def test_domains_are_ray_tune_domains():
 def test_numpy_bounds_are_accepted():
     assert tb.randint(np.int64(1), np.int64(4)).upper == 4
     assert tb.uniform(np.float32(0), 1).lower == 0.0
+
+
+def test_a_domain_prints_as_it_is_written():
+    assert repr(tb.loguniform(1e-4, 0.1)) == "loguniform(0.0001, 0.1)"
+    assert str(tb.quniform(0, 1, 0.25)) == "quniform(0.0, 1.0, 0.25)"
+    assert repr(tune.choice([1, "a"])) == "choice([1, 'a'])"  # made by Ray directly
+    assert repr(dict(tb.Space({"d": tb.randint(2, 10)}))) == "{'d': randint(2, 10)}"

@@ -8,7 +8,8 @@ from typing import Any, NamedTuple
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from tunebook.events import flat_config
+from tunebook.events import flat_config, is_number
+from tunebook.figures._numbers import NUMBER_FORMAT, hover_number
 from tunebook.results import ExperimentState
 
 #: Slice plots per row.
@@ -67,18 +68,42 @@ def importance_info(
 
 
 def importance_figure(info: ImportanceInfo) -> go.Figure:
-    """Bars of the importances (when known), then one slice plot per parameter."""
-    slice_rows = max(1, math.ceil(len(info.slices) / COLUMNS))
+    """Bars of the importances (when known), then one slice plot per parameter: titled
+    "<metric> against <parameter>", its x axis named after the parameter (log where the
+    parameter is sampled on a log scale)."""
+    slice_rows = math.ceil(len(info.slices) / COLUMNS)
     rows = slice_rows + (1 if info.parameters else 0)
+    layout = {
+        "height": 260 * max(1, rows),
+        "autosize": True,
+        "template": "plotly_white",
+        "margin": {"l": 60, "r": 20, "t": 60, "b": 40},
+        "title": {
+            "text": "what mattered" if info.slices else "what mattered: no finished trials yet"
+        },
+    }
+    if not rows:
+        return go.Figure(
+            layout={**layout, "xaxis": {"visible": False}, "yaxis": {"visible": False}}
+        )
+    # one title per subplot, in the order make_subplots fills them: the bars (which span the
+    # first row), then the slices; cells past the last slice hold no subplot
     titles = ["importance (fANOVA: share of the metric's variance)"] if info.parameters else []
-    titles += [""] * (COLUMNS - 1) if info.parameters else []
     titles += [f"{info.metric} against {s.parameter}" for s in info.slices]
     specs: list[list[Any]] = []
     if info.parameters:
         specs.append([{"colspan": COLUMNS}] + [None] * (COLUMNS - 1))
-    specs += [[{}] * COLUMNS for _ in range(slice_rows)]
+    specs += [
+        [{} if row * COLUMNS + col < len(info.slices) else None for col in range(COLUMNS)]
+        for row in range(slice_rows)
+    ]
     figure = make_subplots(
-        rows=rows, cols=COLUMNS, specs=specs, subplot_titles=titles, vertical_spacing=0.12
+        rows=rows,
+        cols=COLUMNS,
+        specs=specs,
+        subplot_titles=titles,
+        vertical_spacing=min(0.12, 0.9 / max(1, rows - 1)),
+        horizontal_spacing=0.08,
     )
     first = 1
     if info.parameters:
@@ -87,38 +112,49 @@ def importance_figure(info: ImportanceInfo) -> go.Figure:
                 x=list(info.importances)[::-1],
                 y=list(info.parameters)[::-1],
                 orientation="h",
-                marker={"color": "#1f77b4"},
-                hovertemplate="%{y}: %{x:.3f}<extra></extra>",
+                marker={"color": "#0072B2"},
+                hovertemplate=f"%{{y}}: {hover_number('x')}<extra></extra>",
                 showlegend=False,
             ),
             row=1,
             col=1,
         )
+        # no axis title: the subplot's title says what the bars are, and the slices' titles
+        # sit right under the axis
+        figure.update_xaxes(tickformat=NUMBER_FORMAT, row=1, col=1)
         first = 2
     for index, piece in enumerate(info.slices):
         row, col = first + index // COLUMNS, 1 + index % COLUMNS
+        numeric = all(is_number(v) for v in piece.x)
         figure.add_trace(
             go.Scatter(
                 x=list(piece.x),
                 y=list(piece.y),
                 mode="markers",
-                marker={"size": 6, "color": "#1f77b4", "opacity": 0.7},
+                marker={"size": 6, "color": "#0072B2", "opacity": 0.7},
                 text=list(piece.trial_ids),
                 hovertemplate=(
-                    f"%{{text}}<br>{piece.parameter} %{{x}}<br>{info.metric} %{{y:.4g}}"
-                    "<extra></extra>"
+                    f"%{{text}}<br>{piece.parameter} "
+                    + (hover_number("x") if numeric else "%{x}")
+                    + f"<br>{info.metric} {hover_number('y')}<extra></extra>"
                 ),
                 showlegend=False,
             ),
             row=row,
             col=col,
         )
-        if piece.log:
-            figure.update_xaxes(type="log", row=row, col=col)
-    figure.update_layout(
-        height=260 * rows,
-        template="plotly_white",
-        margin={"l": 60, "r": 20, "t": 60, "b": 40},
-        title={"text": "what mattered" if info.slices else "what mattered: no finished trials yet"},
-    )
+        figure.update_xaxes(
+            title_text=piece.parameter,
+            type="log" if piece.log else ("linear" if numeric else "category"),
+            exponentformat="e",  # 1e-06, not plotly's SI "1μ"
+            row=row,
+            col=col,
+        )
+        figure.update_yaxes(
+            title_text=info.metric if col == 1 else None,
+            hoverformat=NUMBER_FORMAT,
+            row=row,
+            col=col,
+        )
+    figure.update_layout(layout)
     return figure

@@ -16,6 +16,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from tunebook.events import flat_config, is_number
+from tunebook.figures._numbers import hover_number, number_text
 from tunebook.results import ExperimentState, ancestry, current_segment
 
 
@@ -58,7 +59,8 @@ class LineageInfo(NamedTuple):
 SPREAD = 0.6
 
 
-def _changes(exploit: dict[str, Any]) -> str:
+def exploit_changes(exploit: dict[str, Any]) -> str:
+    """What an exploit changed: ``"lr 0.01 → 0.012 (* 1.2)"``, one line (``<br>``) each."""
     old = flat_config(exploit.get("donor_config") or {})
     new = flat_config(exploit.get("new_config") or {})
     operations = flat_config(exploit.get("operations") or {})
@@ -66,12 +68,8 @@ def _changes(exploit: dict[str, Any]) -> str:
     for name in sorted(new):
         if name in operations or old.get(name) != new[name]:
             how = f" ({operations[name]})" if name in operations else ""
-            lines.append(f"{name} {_short(old.get(name))} → {_short(new[name])}{how}")
+            lines.append(f"{name} {number_text(old.get(name))} → {number_text(new[name])}{how}")
     return "<br>".join(lines)
-
-
-def _short(value: Any) -> str:
-    return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
 def lineage_info(state: ExperimentState, metric: str | None = None) -> LineageInfo:
@@ -116,7 +114,7 @@ def lineage_info(state: ExperimentState, metric: str | None = None) -> LineageIn
                         int(segment.exploit.get("step") or 0),
                         level[(donor.trial_id, current_segment(donor, segment.exploit["at"]))],
                         level[(trial.trial_id, k)],
-                        _changes(segment.exploit),
+                        exploit_changes(segment.exploit),
                     )
                 )
     explored: set[str] = set()
@@ -145,7 +143,7 @@ def lineage_figure(info: LineageInfo) -> go.Figure:
     values = [v for s in info.stretches for v in s.y if not math.isnan(v)]
     low, high = (min(values), max(values)) if values else (0.0, 1.0)
     for stretch in info.stretches:
-        config = "<br>".join(f"{k} = {_short(v)}" for k, v in stretch.config)
+        config = "<br>".join(f"{k} = {number_text(v)}" for k, v in stretch.config)
         figure.add_trace(
             go.Scatter(
                 x=stretch.x,
@@ -166,8 +164,8 @@ def lineage_figure(info: LineageInfo) -> go.Figure:
                 },
                 customdata=stretch.y,
                 hovertemplate=(
-                    f"{stretch.member}<br>iteration %{{x}}<br>{info.metric} %{{customdata:.4g}}"
-                    f"<br>{config}<extra></extra>"
+                    f"{stretch.member}<br>iteration %{{x}}<br>{info.metric} "
+                    f"{hover_number('customdata')}<br>{config}<extra></extra>"
                 ),
                 showlegend=False,
             ),
@@ -223,7 +221,9 @@ def lineage_figure(info: LineageInfo) -> go.Figure:
                         "color": "#111111" if stretch.on_path else "#9ecae1",
                         "width": 3 if stretch.on_path else 1,
                     },
-                    hovertemplate=f"{stretch.member}<br>{name} = {_short(value)}<extra></extra>",
+                    hovertemplate=(
+                        f"{stretch.member}<br>{name} = {number_text(value)}<extra></extra>"
+                    ),
                     showlegend=False,
                 ),
                 row=row,
@@ -243,6 +243,7 @@ def lineage_figure(info: LineageInfo) -> go.Figure:
     figure.update_xaxes(title_text="iteration", row=rows, col=1)
     figure.update_layout(
         height=360 + 160 * len(info.parameters),
+        autosize=True,
         template="plotly_white",
         margin={"l": 110, "r": 20, "t": 60, "b": 50},
         title={

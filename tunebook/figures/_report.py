@@ -7,13 +7,15 @@ import html
 from pathlib import Path
 from typing import Any
 
-from tunebook.events import EventLog
+from tunebook.events import EventLog, flat_config
 from tunebook.figures._curves import curves_figure, curves_info
+from tunebook.figures._history import history_figure, history_info
 from tunebook.figures._importance import importance_figure, importance_info
 from tunebook.figures._lineage import lineage_figure, lineage_info
+from tunebook.figures._numbers import number_text
 from tunebook.figures._parallel import parallel_figure, parallel_info
 from tunebook.figures._rungs import rungs_figure, rungs_info
-from tunebook.results import Results, best_first
+from tunebook.results import Results, summary_frame
 
 
 def importances(results: Results) -> dict[str, float] | None:
@@ -44,26 +46,41 @@ def _results(source: Any) -> Results:
     )
 
 
+def _pairs(values: dict[str, Any]) -> str:
+    """``acc 0.9123, model/depth 3``: flat names, numbers as the figures write them."""
+    return ", ".join(f"{k} {number_text(v)}" for k, v in flat_config(values).items())
+
+
 def report_html(source: Any, max_rows: int = 50) -> str:
-    """An HTML page (plotly.js inlined: readable offline) with the summary, the learning
-    curves, the parallel coordinates, the rung and lineage views where there are decisions or
-    exploits, what mattered, and the best trials."""
+    """An HTML page (plotly.js inlined: readable offline) with the summary, then a section
+    each: the learning curves, the optimisation history, the parallel coordinates, the rung
+    and lineage views where there are decisions or exploits, what mattered, and the trials."""
     results = _results(source)
     scores = importances(results)  # fANOVA takes a while: not while holding the state
     with results.state.lock:
         state = results.state
-        figures = [curves_figure(curves_info(state)), parallel_figure(parallel_info(state))]
+        sections = [
+            ("Learning curves", curves_figure(curves_info(state))),
+            ("Optimisation history", history_figure(history_info(state))),
+            ("Parameters", parallel_figure(parallel_info(state))),
+        ]
         if state.decisions:
-            figures.append(rungs_figure(rungs_info(state)))
+            sections.append(("Early stopping", rungs_figure(rungs_info(state))))
         if state.exploits:
-            figures.append(lineage_figure(lineage_info(state)))
+            sections.append(("Lineage", lineage_figure(lineage_info(state))))
         info = importance_info(state, scores)
         if info.slices:
-            figures.append(importance_figure(info))
-        frame = best_first(results.trials, state)
+            sections.append(("What mattered", importance_figure(info)))
+        frame = summary_frame(results.trials, state)  # the columns that tell trials apart
     parts = [
-        figure.to_html(full_html=False, include_plotlyjs="inline" if i == 0 else False)
-        for i, figure in enumerate(figures)
+        f"<h2>{html.escape(heading)}</h2>"
+        + figure.to_html(
+            full_html=False,
+            include_plotlyjs="inline" if i == 0 else False,
+            default_width="100%",
+            config={"responsive": True},
+        )
+        for i, (heading, figure) in enumerate(sections)
     ]
     title = html.escape(results.name or "tunebook experiment")
     summary = html.escape(results.progress().line())
@@ -71,12 +88,12 @@ def report_html(source: Any, max_rows: int = 50) -> str:
         best = results.best()
         best_html = (
             f"<p>Best trial <code>{html.escape(best.trial_id)}</code>: "
-            f"{html.escape(str(best.metrics))} with "
-            f"<code>{html.escape(str(best.config))}</code></p>"
+            f"{html.escape(_pairs(best.metrics))} with "
+            f"<code>{html.escape(_pairs(best.config))}</code></p>"
         )
     except Exception:  # no trial reported the metric: the summary says so
         best_html = "<p>No trial has reported the metric.</p>"
-    table = frame.drop(columns=["error"]).head(max_rows).to_html(index=False, na_rep="")
+    table = frame.head(max_rows).to_html(index=False, na_rep="", float_format=number_text)
     return (
         "<!DOCTYPE html><html><head><meta charset='utf-8'>"
         f"<title>{title}</title>"

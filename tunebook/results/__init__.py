@@ -2,13 +2,24 @@
 facade over it (DataFrames, the best trial, refine, exports, load). Pure: no Ray, no widgets.
 """
 
-from tunebook.results._frames import best_first
+from tunebook.results._export import TABLES
 from tunebook.results._pbt import ancestry, current_segment
 from tunebook.results._progress import WORDS, Progress
-from tunebook.results._results import TABLES, Results, load
+from tunebook.results._results import Results, load
 from tunebook.results._stages import load_stages
 from tunebook.results._state import FINISHED, TRIAL_STATUSES, ExperimentState, check_mode
+from tunebook.results._summary import (
+    best_first,
+    cell_text,
+    kept_columns,
+    lead_columns,
+    missing,
+    number_text,
+    summary_frame,
+    telling,
+)
 from tunebook.results._trials import Segment, Trial, TrialState
+from tunebook.results._views import add_view_loader, register_views
 
 __all__ = [
     "FINISHED",
@@ -23,8 +34,17 @@ __all__ = [
     "Segment",
     "Trial",
     "TrialState",
+    "add_view_loader",
     "best_first",
+    "cell_text",
     "check_mode",
+    "kept_columns",
+    "lead_columns",
     "load",
     "load_stages",
+    "missing",
+    "number_text",
+    "register_views",
+    "summary_frame",
+    "telling",
 ]

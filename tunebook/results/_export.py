@@ -1,4 +1,5 @@
-"""Writing a results table to CSV, JSON or Parquet."""
+"""Writing a results table to CSV, JSON or Parquet: ``Results.to_csv`` / ``to_json`` /
+``to_parquet`` (:class:`Exports`, a part of ``Results``)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,42 @@ import json
 from pathlib import Path
 
 import pandas as pd
+
+from tunebook.errors import OptionError, did_you_mean
+
+#: The tables the exports write (``table=``): each a DataFrame property of ``Results``.
+TABLES = ("trials", "history", "decisions", "lineage")
+
+
+class Exports:
+    """The exports of ``Results``: each writes one of its :data:`TABLES`."""
+
+    def _table(self, table: str) -> pd.DataFrame:
+        if table not in TABLES:
+            raise OptionError(
+                f"table must be one of {TABLES}, got {table!r}.{did_you_mean(table, TABLES)}"
+            )
+        frame: pd.DataFrame = getattr(self, table)
+        return frame
+
+    def to_csv(self, path: str | Path, table: str = "trials") -> Path:
+        """Write ``trials`` (or ``table=`` ``"history"``, ``"decisions"``, ``"lineage"``) as
+        CSV; nested values (configs) as JSON text. Returns the path."""
+        return write_csv(self._table(table), path)
+
+    def to_json(self, path: str | Path, table: str = "trials") -> Path:
+        """Write ``trials`` (or ``table=`` ``"history"``, ``"decisions"``, ``"lineage"``) as
+        JSON records; returns the path."""
+        return write_json(self._table(table), path)
+
+    def to_parquet(self, path: str | Path, table: str = "trials") -> Path:
+        """Write ``trials`` (or ``table=`` ``"history"``, ``"decisions"``, ``"lineage"``) as
+        Parquet; returns the path.
+
+        Nested values (configs) are written as JSON text, and a column whose values mix types
+        (``choice([1, "a"])``) as text.
+        """
+        return write_parquet(self._table(table), path)
 
 
 def flat_cells(frame: pd.DataFrame) -> pd.DataFrame:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -126,28 +125,3 @@ def ray_dataframe(state: ExperimentState, metric: str | None, mode: str | None) 
         row.update(config_columns(trial.config))
         rows.append(row)
     return pd.DataFrame(rows)
-
-
-def best_first(frame: pd.DataFrame, state: ExperimentState) -> pd.DataFrame:
-    """A trials frame in the state's ranking order (``ExperimentState.best_first``: failed
-    trials after the others), as the summary, the report and ``tunebook show`` list trials."""
-    if frame.empty:
-        return frame
-    order = [trial.trial_id for trial in state.best_first()]
-    return frame.set_index("trial_id").loc[order].reset_index()
-
-
-def summary_html(frame: pd.DataFrame, title: str, max_rows: int) -> str:
-    """The first ``max_rows`` rows of a trials frame under ``title``, with a footer that says
-    how many there are and how to get them all."""
-    shown = frame.drop(columns=["error"]).head(max_rows)
-    footer = (
-        f"Showing the {len(shown)} best of {len(frame)} trials"
-        if len(frame) > len(shown)
-        else f"{len(frame)} trials"
-    )
-    footer += ". All trials: <code>.trials</code>; every report: <code>.history</code>."
-    return (
-        f"<div><b>{html.escape(title)}</b>{shown.to_html(index=False, na_rep='', max_cols=12)}"
-        f"<small>{footer}</small></div>"
-    )

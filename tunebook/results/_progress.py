@@ -8,15 +8,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from tunebook.results._state import ExperimentState
+from tunebook.results._summary import number_text
 
-#: The word of each count, in the order every view shows them.
+#: The word of each count, in the order every view shows them: the fold's own status words,
+#: as the trial table, the figures' legends, the report and ``Results.trials`` write them.
 WORDS = {
     "running": "running",
-    "terminated": "done",
+    "terminated": "terminated",
     "pruned": "pruned",
     "stopped": "stopped",
-    "error": "errored",
+    "error": "error",
 }
+#: The ETA is said once this many trials have ended, and at least twice as many as run at
+#: once: before, the pace of the first few (an early stop, a slow start) says little.
+ETA_AFTER = 3
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,7 @@ class Progress:
     best_config: dict[str, Any] | None
     metric: str | None
     status: str
+    live: bool = False  # read while the run goes on (``now`` given): the ETA can be said
 
     @classmethod
     def of(cls, state: ExperimentState, now: float | None = None) -> Progress:
@@ -60,7 +66,8 @@ class Progress:
         elapsed = state.elapsed(now if running else None)
         done = started - counts["running"]
         eta = None
-        if running and now is not None and state.total is not None and done:  # live only
+        known = done >= max(ETA_AFTER, 2 * counts["running"])
+        if running and now is not None and state.total is not None and known:  # live only
             remaining = int(state.total) - done
             eta = elapsed / done * remaining if remaining > 0 else None
         best = state.best
@@ -79,6 +86,7 @@ class Progress:
             best_config=None if best is None else dict(state.trials[best[0]].config),
             metric=state.metric,
             status=state.status,
+            live=running and now is not None,
         )
 
     @property
@@ -99,11 +107,16 @@ class Progress:
         return parts
 
     def timing(self) -> str:
-        """``"12.3 s"``, with ``" · ETA 40 s"`` while the ETA is known."""
-        eta = "" if self.eta is None else f" · ETA {self.eta:.0f} s"
+        """``"12.3 s"``, with ``" · ETA 40 s"`` while the run goes on (``" · ETA unknown"``
+        until enough trials have ended to tell its pace)."""
+        eta = ""
+        if self.eta is not None:
+            eta = f" · ETA {self.eta:.0f} s"
+        elif self.live and self.pending:
+            eta = " · ETA unknown"
         return f"{self.elapsed:.1f} s{eta}"
 
     def line(self) -> str:
         """One line of text, as the terminal and the no-widget fallback show it."""
-        best = "" if self.best is None else f" | best {self.metric} {self.best:.4g}"
+        best = "" if self.best is None else f" | best {self.metric} {number_text(self.best)}"
         return f"[{self.status}] {', '.join(self.parts())} | {self.timing()}{best}"

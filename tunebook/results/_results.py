@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import pandas as pd
 
-from tunebook.errors import OptionError, did_you_mean
+from tunebook.errors import OptionError
 from tunebook.events import EventLog, flat_config
-from tunebook.results import _export, _frames, _pbt, _stages
+from tunebook.results import _export, _frames, _pbt, _stages, _views
 from tunebook.results._progress import Progress
 from tunebook.results._state import ExperimentState, check_mode, not_reported
 from tunebook.results._trials import Trial, TrialState, trial_view
@@ -35,13 +35,11 @@ from tunebook.results._trials import Trial, TrialState, trial_view
 if TYPE_CHECKING:
     from tunebook.space import Space
 
-#: The tables the exports write (``table=``): each a DataFrame property of ``Results``.
-TABLES = ("trials", "history", "decisions", "lineage")
 Mode = Literal["max", "min"]
 T = TypeVar("T")
 
 
-class Results:
+class Results(_export.Exports):
     """A read-only view over an event log: DataFrames, the best trial, exports.
 
     ``Experiment.results`` gives one when the experiment has ended; ``Experiment.snapshot()``
@@ -389,36 +387,20 @@ class Results:
         with self._state.lock:
             return Progress.of(self.state, now)
 
-    # -- export ----------------------------------------------------------------------------
-
-    def _table(self, table: str) -> pd.DataFrame:
-        if table not in TABLES:
-            raise OptionError(
-                f"table must be one of {TABLES}, got {table!r}.{did_you_mean(table, TABLES)}"
-            )
-        frame: pd.DataFrame = getattr(self, table)
-        return frame
-
-    def to_csv(self, path: str | Path, table: str = "trials") -> Path:
-        """Write ``trials`` (or ``table=`` ``"history"``, ``"decisions"``, ``"lineage"``) as
-        CSV; nested values (configs) as JSON text. Returns the path."""
-        return _export.write_csv(self._table(table), path)
-
-    def to_json(self, path: str | Path, table: str = "trials") -> Path:
-        """Write ``trials`` (or ``table=`` ``"history"``, ``"decisions"``, ``"lineage"``) as
-        JSON records; returns the path."""
-        return _export.write_json(self._table(table), path)
-
-    def to_parquet(self, path: str | Path, table: str = "trials") -> Path:
-        """Write ``trials`` (or ``table=`` ``"history"``, ``"decisions"``, ``"lineage"``) as
-        Parquet; returns the path.
-
-        Nested values (configs) are written as JSON text, and a column whose values mix types
-        (``choice([1, "a"])``) as text.
-        """
-        return _export.write_parquet(self._table(table), path)
-
     # -- display ---------------------------------------------------------------------------
+
+    def plot(self, kind: str) -> Any:
+        """One of the dashboard's figures, as a plotly ``Figure``: ``"curves"`` (learning
+        curves), ``"rungs"`` (ASHA's rungs), ``"lineage"`` (PBT), ``"parallel"`` (parallel
+        coordinates), ``"importance"`` (what mattered), ``"history"`` (the metric over time).
+
+        Example:
+            >>> results.plot("curves").show()  # doctest: +SKIP
+
+        Raises:
+            OptionError: an unknown kind, naming the kinds.
+        """
+        return _views.figure(self, kind)
 
     def __repr__(self) -> str:
         return f"<Results {self.name!r}: {len(self)} trials, {self.progress().line()}>"
@@ -427,11 +409,12 @@ class Results:
         moved = " (the report: tb.write_report(results, path))" if name == "to_html" else ""
         raise AttributeError(f"'Results' object has no attribute {name!r}{moved}")
 
-    def _repr_html_(self, max_rows: int = 10) -> str:
-        title = f"{self.name or 'experiment'}: {self.progress().line()}"
-        with self._state.lock:
-            frame = _frames.best_first(self.trials, self.state)
-        return _frames.summary_html(frame, title, max_rows)
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        """In a notebook: the static dashboard, and the summary of the best trials as text."""
+        return _views.bundle(self)
+
+    def _repr_html_(self) -> str:
+        return _views.bundle(self)["text/html"]
 
 
 def load(path: str | Path) -> Results:

@@ -13,7 +13,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from tunebook.errors import SpaceTypeError, SpaceValueError
-from tunebook.space._checks import FIELDS, check
+from tunebook.space._checks import FIELDS, check, describe_spec
 
 if TYPE_CHECKING:
     from ray.tune.search.sample import Categorical, Float, Integer
@@ -25,7 +25,23 @@ RAY_DOMAINS = "ray.tune.search.sample"
 def _ray() -> ModuleType:
     import ray.tune.search.sample as sample
 
+    readable(sample)
     return sample
+
+
+def _domain_text(domain: Any) -> str:
+    try:
+        return describe_spec(spec(domain))
+    except Exception:  # a repr never raises: Ray's own form, then
+        return object.__repr__(domain)
+
+
+def readable(sample: ModuleType) -> None:
+    """Ray's domain objects print as ``<ray.tune.search.sample.Float object at 0x..>``, alone,
+    in a Space's values and in a DataFrame of stages alike: give them the text the vocabulary
+    writes them in (``loguniform(0.0001, 0.1)``), unless Ray has a repr of its own."""
+    if sample.Domain.__repr__ is object.__repr__:
+        sample.Domain.__repr__ = _domain_text
 
 
 def uniform(lower: float, upper: float) -> Float:
@@ -144,6 +160,7 @@ def spec(value: Any) -> dict[str, Any]:
     sample = sys.modules.get(RAY_DOMAINS)  # without Ray loaded, nothing is a Ray domain
     if sample is None or not isinstance(value, sample.Domain):
         return {"type": "constant", "value": value}
+    readable(sample)  # also a domain made by Ray Tune directly (tune.uniform)
     if isinstance(value, sample.Function):
         return {"type": "sample_from", "func": getattr(value.func, "__name__", repr(value.func))}
     sampler = value.get_sampler()
@@ -222,3 +239,7 @@ def validate_domain(name: str, value: Any) -> None:
         check(spec(value))
     except (SpaceValueError, SpaceTypeError) as err:
         raise type(err)(f"parameter {name!r}: {err}") from None
+
+
+if RAY_DOMAINS in sys.modules:  # Ray came first: its domains read well from now on too
+    readable(sys.modules[RAY_DOMAINS])
