@@ -50,16 +50,29 @@ class Messages:
 
     def __init__(self) -> None:
         self.sent: list[tuple[str, int, dict]] = []  # (comm id, bytes, data)
+        self.sent_with_buffers: list[tuple[str, int, dict, list[int]]] = []
 
     def clear(self) -> None:
         self.sent.clear()
+        self.sent_with_buffers.clear()
 
-    def plotly_updates(self, figure) -> list[dict]:
-        """The plotly update messages of one figure."""
+    def figure_updates(self, view) -> list[dict]:
+        """The ``update`` messages of one figure view (``PlotView``), with their buffers'
+        sizes under ``"buffers"``."""
         return [
-            d["state"]["_py2js_update"]
-            for comm, _, d in self.sent
-            if comm == figure.comm.comm_id and d.get("state", {}).get("_py2js_update")
+            {**d["content"], "buffers": sizes}
+            for comm, _, d, sizes in self.sent_with_buffers
+            if comm == view.comm.comm_id
+            and d.get("method") == "custom"
+            and d["content"].get("kind") == "update"
+        ]
+
+    def custom(self, widget) -> list[dict]:
+        """Every custom message one widget sent."""
+        return [
+            d["content"]
+            for comm, _, d, _ in self.sent_with_buffers
+            if comm == widget.comm.comm_id and d.get("method") == "custom"
         ]
 
     def widget_updates(self, key: str) -> list[dict]:
@@ -75,7 +88,10 @@ def messages(monkeypatch) -> Messages:
     original = comm_class.publish_msg
 
     def publish(self, msg_type, data=None, metadata=None, buffers=None, **keys):
-        record.sent.append((self.comm_id, len(json.dumps(data, default=str)), data or {}))
+        size = len(json.dumps(data, default=str)) + sum(len(b) for b in buffers or [])
+        record.sent.append((self.comm_id, size, data or {}))
+        sizes = [memoryview(b).nbytes for b in buffers or []]
+        record.sent_with_buffers.append((self.comm_id, size, data or {}, sizes))
         return original(self, msg_type, data, metadata, buffers, **keys)
 
     monkeypatch.setattr(comm_class, "publish_msg", publish)

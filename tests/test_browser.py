@@ -3,6 +3,7 @@ dashboard's plotted points grow while the kernel is idle, Stop ends the experime
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -12,7 +13,9 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
@@ -65,6 +68,11 @@ def free_port() -> int:
 NOTEBOOK_CELLS = [
     "%load_ext tunebook",
     "import time",
+    # a first run warms the kernel (Ray joined, Ray Tune imported), and a person reads its
+    # result for a few seconds: the next cell is timed
+    "import tunebook as tb\n"
+    "_ = tb.run(lambda config: tb.report(v=1), {}, metric='v', mode='max').wait()\n"
+    "time.sleep(5)",
     "%%tune -n 4 -c 2 --metric v --mode max -o live\n"
     "speed = uniform(0.5, 1.5)\n"
     "for step in range(1, 400):\n"
@@ -143,13 +151,27 @@ def lab(tmp_path_factory):
 
 
 def plotted_points(page) -> int:
+    """Points drawn on the first dashboard's learning curves (its curves' traces: the legend's
+    entries draw none)."""
     return page.evaluate(
         """() => {
             const plots = document.querySelectorAll('.tunebook-dashboard .js-plotly-plot');
             if (!plots.length || !plots[0].data) return 0;
-            return plots[0].data.reduce((n, t) => n + (t.x ? t.x.length : 0), 0);
+            return plots[0].data.filter(t => t.hovertemplate).reduce(
+                (n, t) => n + (t.x ? Array.from(t.x).filter(v => v !== null).length : 0), 0);
         }"""
     )
+
+
+def console_errors(page) -> list[str]:
+    """The page's console errors, from the start (JupyterLab's own offline news check aside)."""
+    errors: list[str] = []
+    page.on(
+        "console",
+        lambda m: errors.append(m.text) if m.type == "error" and "news" not in m.text else None,
+    )
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return errors
 
 
 def cells_waiting(page) -> int:
@@ -172,68 +194,107 @@ def wait_for_idle_kernel(page) -> None:
     )
 
 
-def test_dashboard_in_jupyterlab(chromium, lab):
+@contextlib.contextmanager
+def lab_page(chromium: str, failure: str) -> Iterator[tuple[Any, list[str]]]:
+    """A page of headless Chromium and its console errors; a screenshot named ``failure`` when
+    the block fails."""
     from playwright.sync_api import sync_playwright
 
-    url, token, folder = lab
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        errors = console_errors(page)
         try:
-            page.goto(f"{url}/lab/tree/live.ipynb?token={token}&reset")
-            wait_for_idle_kernel(page)
-            page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
-            page.wait_for_selector(".tunebook-dashboard", timeout=120_000)
-            # the run goes on in the background: every cell has finished, points keep coming
-            deadline = time.monotonic() + 60
-            while cells_waiting(page) and time.monotonic() < deadline:
-                time.sleep(0.2)
-            assert cells_waiting(page) == 0, "the %%tune cell did not return"
-            deadline = time.monotonic() + 90
-            while plotted_points(page) < 5 and time.monotonic() < deadline:
-                time.sleep(0.5)
-            first = plotted_points(page)
-            assert first >= 5, "no points plotted"
-            time.sleep(3)
-            assert cells_waiting(page) == 0  # the kernel is free: no cell is running
-            later = plotted_points(page)
-            assert later > first, f"points did not grow while the kernel was idle ({first})"
-            page.screenshot(path=str(SCREENSHOTS / "dashboard-running.png"))
-            page.locator(".tunebook-dashboard").get_by_text("Trials", exact=True).click()
-            page.wait_for_selector(".tunebook-trials td", timeout=30_000)
-            page.locator(".tunebook-dashboard select").last.select_option(index=0)
-            page.wait_for_function(
-                "() => document.querySelector('.tunebook-dashboard').textContent"
-                ".includes('last report')",
-                timeout=30_000,
-            )
-            page.screenshot(path=str(SCREENSHOTS / "dashboard-trials.png"))
-            page.locator(".tunebook-dashboard").get_by_text("Learning curves", exact=True).click()
-
-            page.locator(".tunebook-dashboard .tunebook-stop").click()
-            page.wait_for_function(
-                "() => document.querySelector('.tunebook-header')"
-                " && document.querySelector('.tunebook-header').textContent.includes('[stopped]')",
-                timeout=60_000,
-            )
-            header = page.locator(".tunebook-header").inner_text()
-            assert "[stopped]" in header and "2 stopped" in header
-            button = page.locator(".tunebook-dashboard .tunebook-stop")
-            assert button.inner_text().strip() == "Stopped" and button.is_disabled()
-            page.screenshot(path=str(SCREENSHOTS / "dashboard-stopped.png"))
+            yield page, errors
         except Exception:
-            page.screenshot(path=str(SCREENSHOTS / "dashboard-failure.png"))
+            page.screenshot(path=str(SCREENSHOTS / failure))
             raise
         finally:
             browser.close()
+
+
+def test_dashboard_in_jupyterlab(chromium, lab):
+    url, token, folder = lab
+    with lab_page(chromium, "dashboard-failure.png") as (page, errors):
+        page.goto(f"{url}/lab/tree/live.ipynb?token={token}&reset")
+        wait_for_idle_kernel(page)
+        page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        page.wait_for_function(  # the warm-up cell has run: the %%tune cell starts now
+            "() => /\\[\\d+\\]/.test(document.querySelectorAll("
+            "'.jp-CodeCell .jp-InputArea-prompt')[2].textContent)",
+            timeout=120_000,
+            polling=20,
+        )
+        started = time.monotonic()
+        page.wait_for_selector(".tunebook-dashboard .tunebook-header", timeout=120_000)
+        shown = time.monotonic() - started
+        page.wait_for_function(
+            "() => { const p = document.querySelector('.tunebook-dashboard .js-plotly-plot');"
+            " return p && p.data && p.data.some(t => t.hovertemplate && t.x && t.x.length); }",
+            timeout=120_000,
+            polling=20,
+        )
+        drawn = time.monotonic() - started
+        # a warm kernel, a first dashboard on the page (plotly.js comes with it); no timing
+        # assert here (benchmarks/latency.py measures): this says what a person waited
+        print(f"\nwarm %%tune cell -> dashboard {shown:.2f} s, first point drawn {drawn:.2f} s")
+        record = SCREENSHOTS.parent / "browser-timings.json"
+        record.write_text(json.dumps({"shown_s": shown, "first_point_s": drawn}))
+        # the run goes on in the background: every cell has finished, points keep coming
+        deadline = time.monotonic() + 60
+        while cells_waiting(page) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert cells_waiting(page) == 0, "the %%tune cell did not return"
+        deadline = time.monotonic() + 90
+        while plotted_points(page) < 5 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        first = plotted_points(page)
+        assert first >= 5, "no points plotted"
+        time.sleep(3)
+        assert cells_waiting(page) == 0  # the kernel is free: no cell is running
+        later = plotted_points(page)
+        assert later > first, f"points did not grow while the kernel was idle ({first})"
+        page.screenshot(path=str(SCREENSHOTS / "dashboard-running.png"))
+        dashboard = page.locator(".tunebook-dashboard")
+        # parallel coordinates draw their axes live (a placeholder that refused its first
+        # update drew nothing)
+        dashboard.get_by_text("Parallel coordinates", exact=True).click()
+        page.wait_for_function(
+            "() => document.querySelectorAll('.tunebook-dashboard .parcoords .axis').length >= 2",
+            timeout=30_000,
+        )
+        page.screenshot(path=str(SCREENSHOTS / "dashboard-parallel.png"))
+        dashboard.get_by_text("Trials", exact=True).click()
+        page.wait_for_selector(".tunebook-dashboard tr[data-trial]", timeout=30_000)
+        dashboard.locator("tr[data-trial]").first.click()  # a row opens its detail
+        page.wait_for_function(
+            "() => document.querySelector('.tunebook-dashboard').textContent"
+            ".includes('last report')",
+            timeout=30_000,
+        )
+        page.screenshot(path=str(SCREENSHOTS / "dashboard-trials.png"))
+        page.locator(".tunebook-dashboard").get_by_text("Learning curves", exact=True).click()
+
+        page.locator(".tunebook-dashboard .tunebook-stop").click()
+        page.wait_for_function(
+            "() => document.querySelector('.tunebook-header')"
+            " && document.querySelector('.tunebook-header').textContent.includes('[stopped]')",
+            timeout=60_000,
+        )
+        header = page.locator(".tunebook-header").inner_text()
+        assert "[stopped]" in header and "2 stopped" in header
+        button = page.locator(".tunebook-dashboard .tunebook-stop")
+        assert button.inner_text().strip() == "Stopped" and button.is_disabled()
+        page.screenshot(path=str(SCREENSHOTS / "dashboard-stopped.png"))
+        assert not errors, f"the page logged errors: {errors[:5]}"
     events = [
         json.loads(line)
         for path in (folder / "results").glob("*/events.jsonl")
         for line in path.read_text().splitlines()
     ]
     ends = [e for e in events if e["event"] == "experiment_ended"]
-    assert ends and ends[-1]["status"] == "stopped"
+    assert sorted(e["status"] for e in ends) == ["completed", "stopped"]  # warm-up, live
 
 
 def test_space_editor_checks_a_row_and_writes_a_tune_cell_above(chromium, lab):
@@ -280,3 +341,49 @@ def test_space_editor_checks_a_row_and_writes_a_tune_cell_above(chromium, lab):
             browser.close()
     assert sources[1] == "%%tune\nlr = loguniform(0.001, 0.1)\ndepth = randint(2, 10)"
     assert sources[2].startswith("editor = tb.SpaceEditor")  # written above the editor's cell
+
+
+def test_quickstart_dashboard_every_tab_draws_without_errors(chromium, lab):
+    """The quickstart as a new user runs it: every tab of its first dashboard opened once the
+    run has ended, each saved as a screenshot; the cross-validation run (one report per trial)
+    shows its points; the page logs no error."""
+    url, token, folder = lab
+    shutil.copy(ROOT / "notebooks" / "01-quickstart.ipynb", folder / "quickstart.ipynb")
+    with lab_page(chromium, "quickstart-failure.png") as (page, errors):
+        page.goto(f"{url}/lab/workspaces/quick/tree/quickstart.ipynb?token={token}&reset")
+        wait_for_idle_kernel(page)
+        page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        page.wait_for_function(
+            "() => document.querySelectorAll('.tunebook-header').length >= 2"
+            " && Array.from(document.querySelectorAll('.tunebook-header'))"
+            ".every(h => h.textContent.includes('[completed]'))",
+            timeout=240_000,
+        )
+        dashboards = page.locator(".tunebook-dashboard")
+        cv_points = dashboards.nth(1).evaluate(
+            "d => d.querySelector('.js-plotly-plot').data.filter(t => t.hovertemplate)"
+            ".reduce((n, t) => n + Array.from(t.x).length, 0)"
+        )
+        assert cv_points == 8  # one point per trial: drawn as markers
+        first = dashboards.first
+        first.scroll_into_view_if_needed()
+        titles = first.locator(".lm-TabBar-tabLabel").all_inner_texts()
+        assert titles[:4] == ["Learning curves", "History", "Parallel coordinates", "Trials"]
+        assert "Rungs" in titles and "Lineage" not in titles  # ASHA, no PBT
+        for title in titles:
+            first.locator(".lm-TabBar-tabLabel", has_text=title).click()
+            if title == "Trials":
+                page.wait_for_selector(".tunebook-dashboard tr[data-trial]", timeout=30_000)
+            else:
+                first.locator(".js-plotly-plot:visible").first.wait_for(timeout=60_000)
+            time.sleep(1)  # plotly's transitions
+            if title != "Trials":  # the figure fills its panel (not plotly's 700 px)
+                drawn, panel = first.locator(".js-plotly-plot:visible").first.evaluate(
+                    "p => [p.querySelector('.main-svg').getBoundingClientRect().width,"
+                    " p.closest('.lm-TabPanel-stackedPanel, .widget-tab-contents,"
+                    " .lm-StackedPanel').getBoundingClientRect().width]"
+                )
+                assert drawn > 0.85 * panel, f"{title}: drawn {drawn} px in a {panel} px panel"
+            name = title.lower().replace(" ", "-")
+            first.screenshot(path=str(SCREENSHOTS / f"quickstart-{name}.png"))
+        assert not errors, f"the page logged errors: {errors[:5]}"

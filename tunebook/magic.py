@@ -9,8 +9,10 @@ Load it with ``%load_ext tunebook``; ``%%tune?`` shows the options.
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
+import sys
 from typing import Any
 
 import pandas as pd
@@ -21,6 +23,7 @@ from IPython.core.magic_arguments import argument, magic_arguments, parse_argstr
 from traitlets import Any as AnyTrait
 
 from tunebook.cell import capture, parse_cell, trial_function
+from tunebook.dashboard import shows_widgets
 from tunebook.engine import OPTIONS, Experiment, experiments, run
 from tunebook.engine._algorithms import describe_knobs
 from tunebook.engine._options import BY_NAME, Option
@@ -224,16 +227,27 @@ class _TuneMagic(Magics):
             n += 1
         return f"exp{n}", False
 
-    def _launch(self, args: Any, objective: Any, space: Any, **extra: Any) -> Experiment:
+    def _launch(self, args: Any, objective: Any, space: Any, **extra: Any) -> Experiment | None:
         out, chosen = self._out_name(args)
         options = {**self._options(args), **extra}
         wait = options.pop("wait", False)
-        experiment = run(objective, space, **options)
+        notice = _ray_start_notice(options.get("address"))
+        try:
+            experiment = run(objective, space, **options)
+        finally:
+            if notice is not None:  # Ray is up (or failed to start, with its error below)
+                notice.update({"text/plain": ""}, raw=True)
         self._namespace[out] = experiment  # bound before waiting: an interrupt leaves it there
         if not chosen:
             print(f"The experiment is in `{out}` (choose the name with -o NAME).")
+        if wait and shows_widgets(self.shell):  # the live dashboard while the cell blocks
+            from IPython.display import display
+
+            display(experiment)
+            experiment.wait(quiet=True)
+            return None  # shown already
         if wait:
-            experiment.wait()
+            experiment.wait()  # a progress line says what it waits for
         return experiment
 
     def _base_space(self, args: Any) -> tuple[Any, Space | None]:
@@ -251,7 +265,7 @@ class _TuneMagic(Magics):
             )
         return parent, Space({**dict(base or {}), **dict(space)})
 
-    def _run_cell(self, args: Any, text: str) -> Experiment:
+    def _run_cell(self, args: Any, text: str) -> Experiment | None:
         options = self._options(args)  # checks --metric and --mode before the cell
         namespace = self._namespace
         parent, base = self._base_space(args)
@@ -287,7 +301,7 @@ class _TuneMagic(Magics):
             knobs["keep"] = [name.strip() for name in knobs["keep"].split(",") if name.strip()]
         return parent, results.refine(**knobs)
 
-    def _run_function(self, args: Any, name: str) -> Experiment:
+    def _run_function(self, args: Any, name: str) -> Experiment | None:
         namespace = self._namespace
         if name not in namespace:
             close = did_you_mean(name, [k for k in namespace if not k.startswith("_")])
@@ -365,3 +379,23 @@ def load_ipython_extension(shell: InteractiveShell) -> None:
     if magics not in shell.configurables:
         shell.configurables.append(magics)
     attach(shell)
+
+
+def _ray_start_notice(address: str | None) -> Any:
+    """When this kernel has no Ray yet, say that it is starting (or connecting), in the cell's
+    output, until the run is launched: a first run waits seconds for Ray, and should not look
+    hung. Returns the notice's display handle, or None when Ray is already there."""
+    ray = sys.modules.get("ray")
+    if ray is not None and ray.is_initialized():
+        return None
+    from IPython.display import display
+
+    address = address or os.environ.get("RAY_ADDRESS")
+    text = (
+        f"Connecting to Ray at {address}..."
+        if address
+        else "Starting a local Ray (127.0.0.1 only, no dashboard): the first run in a kernel "
+        "waits a few seconds for it..."
+    )
+    bundle = {"text/plain": text, "text/html": f"<i class='tunebook-starting'>{text}</i>"}
+    return display(bundle, raw=True, display_id=True)

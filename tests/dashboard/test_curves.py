@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import math
+
 from tests.clock import Clock
-from tests.logs import report, started_log
+from tests.logs import pbt_log, report, started_log
 from tunebook.dashboard import CHUNK, Dashboard
+from tunebook.figures import curves_figure, curves_info
 from tunebook.results import Results
 
 
-def points(value) -> int:
-    """Points in one trace's value of a restyle message: a binary array (its shape), a JSON
-    list, or "_undefined_" (that trace's value left as it was)."""
-    if value == "_undefined_":
-        return 0
-    return value["shape"][0] if isinstance(value, dict) else len(value)
+def sent_points(update, key: str) -> list[int]:
+    """Points sent per curve trace: curves' points go as binary buffers (float64, int32),
+    whose sizes are in "buffers" (the legend's entries carry no points)."""
+    sizes = []
+    for _index, edit in update["traces"]:
+        value = edit.get(key)
+        if isinstance(value, dict):
+            width = 4 if value["dtype"] == "int32" else 8
+            sizes.append(update["buffers"][value["buffer"]] // width)
+    return sizes
 
 
-def test_each_refresh_sends_one_plotly_update_with_only_the_new_points(messages):
+def test_each_refresh_sends_one_message_with_only_the_new_points(messages):
     clock = Clock()
     log = started_log()
     dashboard = Dashboard(Results(log), clock=clock, start=False)
@@ -26,10 +33,10 @@ def test_each_refresh_sends_one_plotly_update_with_only_the_new_points(messages)
     clock.now += 1
     messages.clear()
     assert dashboard.refresh()
-    first = messages.plotly_updates(dashboard.curves)
-    assert len(first) == 1  # one plotly message for the whole refresh
-    assert [points(x) for x in first[0]["style_data"]["x"]] == [3, 3, 3]
-    assert [points(y) for y in first[0]["style_data"]["y"]] == [3, 3, 3]
+    first = messages.figure_updates(dashboard.curves)
+    assert len(first) == 1  # one message for the whole refresh
+    assert sent_points(first[0], "x") == [3, 3, 3]
+    assert sent_points(first[0], "y") == [3, 3, 3]
     assert len(messages.widget_updates("value")) >= 1  # the header
 
     # later refreshes: each trial's new point goes with at most one chunk of its curve
@@ -39,23 +46,60 @@ def test_each_refresh_sends_one_plotly_update_with_only_the_new_points(messages)
         clock.now += 1
         messages.clear()
         assert dashboard.refresh()
-        (update,) = messages.plotly_updates(dashboard.curves)
-        sent = sum(points(x) for x in update["style_data"]["x"])
-        assert sent <= 2 * (CHUNK + 1)  # never the whole curve
-    curve_a = [t for t in dashboard.curves.data if t.name == "a"]
-    assert sum(len(t.x) for t in curve_a) == 3 + 3 * CHUNK + len(curve_a) - 1  # joined chunks
+        (update,) = messages.figure_updates(dashboard.curves)
+        assert sum(sent_points(update, "x")) <= 2 * (CHUNK + 1)  # never the whole curve
+    x, y = dashboard._pool.drawn()["a"]
+    assert x == list(range(1, 4 + 3 * CHUNK))  # the chunks join, no point lost or repeated
 
 
-def test_best_trial_is_drawn_thick_and_status_colours_follow():
+def test_the_live_curves_are_the_static_figures_curves():
+    """Same styles, legend and points as ``curves_figure`` (the static report's)."""
     clock = Clock()
-    log = started_log("ab")
+    log = started_log("abc")
     report(log, "a", 1)
     report(log, "b", 1)
+    report(log, "b", 2)
     dashboard = Dashboard(Results(log), clock=clock, start=False)
-    widths = {t.name: t.line.width for t in dashboard.curves.data if t.name}
-    assert widths == {"a": 1.2, "b": 3}
     log.append("trial_ended", trial_id="a", status="pruned")
+    for i in range(3, 10):
+        report(log, "b", i)
     clock.now += 1
     dashboard.refresh()
-    colours = {t.name: t.line.color for t in dashboard.curves.data if t.name}
-    assert colours["a"] == "#c7c7c7"
+    static = curves_figure(curves_info(Results(log).state)).to_plotly_json()
+    curves = {t["name"]: t for t in static["data"] if t.get("hovertemplate")}
+    for trial_id, (x, y) in dashboard._pool.drawn().items():
+        assert x == list(curves[trial_id]["x"]) and y == list(curves[trial_id]["y"])
+        style = dashboard._pool.style(trial_id)
+        assert style["line"] == curves[trial_id]["line"]
+        assert style["mode"] == curves[trial_id]["mode"]
+    # a single point is a marker, not an invisible one-point line
+    assert dashboard._pool.style("a")["mode"] == "lines+markers"
+    legend = sorted(t["name"] for t in dashboard.curves.data if t.get("showlegend"))
+    assert legend == sorted(t["name"] for t in static["data"] if t.get("showlegend"))
+
+
+def test_pbt_exploits_are_marked_and_the_curve_breaks_at_them():
+    dashboard = Dashboard(Results(pbt_log()), start=False)
+    marks = [t for t in dashboard.curves.data if t.get("name") == "PBT exploit"]
+    assert marks and len(marks[0]["x"]) >= 1 and marks[0]["showlegend"]
+    _x, y = dashboard._pool.drawn()["a"]
+    assert sum(v is None or (isinstance(v, float) and math.isnan(v)) for v in y) == 1
+
+
+def test_best_k_hides_the_other_curves_and_all_shows_them_again():
+    clock = Clock()
+    log = started_log("abc")
+    for t, value in zip("abc", (0.1, 0.3, 0.2), strict=True):
+        log.append("result", trial_id=t, iteration=1, metrics={"acc": value})
+    dashboard = Dashboard(Results(log), clock=clock, start=False)
+    dashboard._pool.show_best(dashboard._state, 1)
+    visible = {
+        name: dashboard.curves.data[dashboard._pool._traces[name][0]].get("visible", True)
+        for name in "abc"
+    }
+    assert visible == {"a": False, "b": True, "c": False}
+    dashboard._pool.show_best(dashboard._state, 0)
+    assert all(
+        dashboard.curves.data[dashboard._pool._traces[name][0]].get("visible", True)
+        for name in "abc"
+    )

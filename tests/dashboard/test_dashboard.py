@@ -3,7 +3,7 @@ follow a real run on the session's Ray."""
 
 from __future__ import annotations
 
-import math
+import re
 import time
 
 import pytest
@@ -27,10 +27,7 @@ def test_nothing_new_sends_nothing_and_the_throttle_holds(messages):
     assert dashboard.refresh()
     report(log, "a", 2)
     assert not dashboard.refresh()  # within the interval
-    assert (
-        messages.plotly_updates(dashboard.curves)
-        and len(messages.plotly_updates(dashboard.curves)) == 1
-    )
+    assert len(messages.figure_updates(dashboard.curves)) == 1
     assert dashboard.refresh(flush=True)
 
 
@@ -46,18 +43,40 @@ def test_header_table_and_trial_detail():
     log.append("experiment_ended", status="completed")
     dashboard = Dashboard(Results(log), clock=clock, start=False)
     header = dashboard.header.value
-    assert "[completed]" in header and "1 done" in header and "1 errored" in header
+    assert "[completed]" in header and "1 terminated" in header and "1 error" in header
     # b reported the best value, then failed: a config that crashed is no answer
     assert "best acc <b>0.002</b>" in header and "trial a" in header
     assert dashboard.stop_button.disabled  # nothing to stop
-    assert "<td>b</td>" in dashboard.table.value
+    assert dashboard.stop_button.description == "Done"
+    assert dashboard.stop_button.button_style == ""  # a finished run is no alarm: not red
+    dashboard.tabs.selected_index = dashboard.tabs.titles.index("Trials")
+    assert "data-trial='b'" in dashboard.table.html or 'data-trial="b"' in dashboard.table.html
     assert dashboard.metric_choice.options == ("acc",)
-    assert dashboard.trial_choice.options == ("a", "b", "c")
-    dashboard.trial_choice.value = "b"
+    dashboard._open("b")  # what a click on b's row sends
+    assert dashboard.table.chosen == "b"
     detail = dashboard.trial_detail.value
     assert "ValueError: bad" in detail and "epoch done" in detail and "lr" in detail
     assert "node" not in detail  # nothing recorded, nothing shown
-    assert list(dashboard.trial_curve.data[0].y) == [0.002, 0.004]
+    assert dashboard.trial_curve.data[0]["y"] == [0.002, 0.004]
+
+
+def test_a_header_click_sorts_and_a_second_click_sorts_the_other_way():
+    log = started_log()
+    for t, value in zip("abc", (0.2, 0.3, 0.1), strict=True):
+        log.append("result", trial_id=t, iteration=1, metrics={"acc": value})
+    dashboard = Dashboard(Results(log), clock=Clock(), start=False)
+    dashboard.tabs.selected_index = dashboard.tabs.titles.index("Trials")
+
+    def order() -> list[str]:
+        return re.findall(r"data-trial=['\"](\w+)", dashboard.table.html)
+
+    assert order() == ["b", "a", "c"]  # sorted by best_acc, the best first (mode max)
+    dashboard._on_sort("best_acc")
+    assert order() == ["c", "a", "b"]  # the sorted column's header: the other way
+    dashboard._on_sort("best_acc")
+    assert order() == ["b", "a", "c"]
+    dashboard._on_sort("trial_id")
+    assert order() == ["a", "b", "c"]  # another column: its natural order
 
 
 def test_switching_the_metric_redraws():
@@ -66,9 +85,8 @@ def test_switching_the_metric_redraws():
     log.append("result", trial_id="a", iteration=1, metrics={"acc": 0.5, "loss": 2.0})
     dashboard = Dashboard(Results(log), clock=clock, start=False)
     dashboard.metric_choice.value = "loss"
-    (trace,) = [t for t in dashboard.curves.data if t.name]
-    assert list(trace.y) == [2.0]
-    assert dashboard.curves.layout.yaxis.title.text == "loss"
+    assert dashboard._pool.drawn() == {"a": ([1], [2.0])}
+    assert dashboard.curves.figure_layout["yaxis"]["title"]["text"] == "loss"
 
 
 def test_text_fallback_is_the_progress_line():
@@ -155,15 +173,19 @@ def test_repr_and_text_read_the_live_state_without_folding_again(monkeypatch):
 
 
 def test_the_dashboard_draws_the_lineage_when_its_tab_is_shown():
-    from tunebook.dashboard import Dashboard
+    dashboard = Dashboard(Results(pbt_log()), start=False)
+    assert "Rungs" not in dashboard.tabs.titles  # PBT makes no rung decisions
+    lineage = dashboard.views["Lineage"]
+    assert not lineage.data  # drawn when shown, not before
+    dashboard.tabs.selected_index = dashboard.tabs.titles.index("Lineage")
+    assert len(lineage.data) == 10
+    assert "best final member: b" in lineage.figure_layout["title"]["text"]
 
-    dashboard = Dashboard(Results(pbt_log()), start=False)  # finished: every view drawn
-    assert dashboard.tabs.titles[4] == "Lineage"
-    assert len(dashboard.lineage.data) == 10
-    assert "best final member: b" in dashboard.lineage.layout.title.text
-    # the learning curve of a breaks at the exploit: a NaN between its two segments
-    ys = [y for t in dashboard.curves.data if t.name == "a" for y in t.y]
-    assert sum(math.isnan(y) for y in ys) == 1
+
+def test_tabs_appear_when_they_apply():
+    running = Dashboard(Results(started_log()), start=False)
+    assert running.tabs.titles == ("Learning curves", "History", "Parallel coordinates", "Trials")
+    assert "Importance" in Dashboard(Results(pbt_log()), start=False).tabs.titles  # ended
 
 
 def slow(config):
@@ -180,7 +202,7 @@ def test_live_dashboard_follows_a_run_and_its_stop_button_stops_it(storage):
     dashboard = tb.Dashboard(exp, interval=0.2)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        points = sum(len(t.x) for t in dashboard.curves.data if t.x is not None)
+        points = sum(len(x) for x, _ in dashboard._pool.drawn().values())
         if points >= 10:
             break
         time.sleep(0.2)
@@ -213,3 +235,11 @@ def test_a_new_metric_name_when_the_experiments_is_not_first_does_not_hang_the_r
     assert dashboard.metric_choice.options == ("loss", "acc", "f1")
     assert dashboard.metric_choice.value == "acc"  # the experiment's metric stays drawn
     assert Results(log).best().trial_id == "a"  # and the state is free again
+
+
+def test_the_importance_tab_draws_what_mattered_when_opened():
+    dashboard = Dashboard(Results(pbt_log()), start=False)
+    importance = dashboard.views["Importance"]
+    assert not importance.data  # fANOVA runs when the tab is opened, not before
+    dashboard.tabs.selected_index = dashboard.tabs.titles.index("Importance")
+    assert importance.data and importance.figure_layout["title"]["text"] == "what mattered"

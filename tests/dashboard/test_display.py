@@ -1,5 +1,6 @@
 """Where the dashboard shows itself: in a real kernel (its shell ipykernel's, or derived from
-it), a displayed Experiment is its dashboard; a shell without a kernel shows no widgets."""
+it), a displayed Experiment or Results is its dashboard; a shell without a kernel shows no
+widgets."""
 
 from __future__ import annotations
 
@@ -29,7 +30,8 @@ import tunebook, tunebook.dashboard as d
 shell = get_ipython()
 deferred = shell.display_formatter.mimebundle_formatter.deferred_printers
 print(type(shell).__name__, d.shows_widgets(shell),
-      ('tunebook.engine._experiment', 'Experiment') in deferred)
+      ('tunebook.engine._experiment', 'Experiment') in deferred,
+      ('tunebook.results._results', 'Results') in deferred)
 """
 
 
@@ -60,7 +62,7 @@ def run_in_kernel(code: str, tmp_path, kernel_class: str | None = None) -> str:
 
 def test_a_kernel_whose_shell_derives_from_ipykernels_shows_dashboards(tmp_path):
     shown = run_in_kernel(PROBE, tmp_path, "derived_kernel.DerivedKernel")
-    assert shown == "DerivedShell True True", shown
+    assert shown == "DerivedShell True True True", shown
 
 
 def test_a_shell_without_a_kernel_shows_no_widgets():

@@ -107,6 +107,23 @@ def test_its_repr_reads_the_live_state_without_folding_again(storage, monkeypatc
     for _ in range(5):
         line = repr(exp)
         exp._repr_html_()
-    assert "[completed] 0 running, 2 done" in line
+    assert "[completed] 0 running, 2 terminated" in line
     assert sum(folded) == len(exp.results.events)  # each event folded once, not per repr
     assert exp.snapshot() is exp.results  # once it ended, nothing is copied
+
+
+def short(config):
+    for step in range(1, 15):
+        tb.report(value=step)
+        time.sleep(0.1)
+
+
+def test_a_call_that_blocks_on_a_run_says_what_it_waits_for(storage, monkeypatch, capsys):
+    monkeypatch.setattr("tunebook.engine._experiment.WAIT_LINE_S", 0.3)
+    exp = tb.run(short, {}, metric="value", mode="max", name="blocked", storage_path=storage)
+    results = exp.results  # blocks until the end
+    lines = capsys.readouterr().out.splitlines()
+    assert lines and lines[0].startswith("waiting for blocked to end: [running]"), lines
+    assert results.status == "completed"
+    quiet = tb.run(short, {}, metric="value", mode="max", storage_path=storage)
+    assert quiet.wait(quiet=True) and capsys.readouterr().out == ""

@@ -100,7 +100,7 @@ def test_a_torch_trainer_is_tuned_over_its_train_loop_config(storage):
     assert state["0.weight"].shape == (size, 4)
     # and the dashboard draws them like any trial's
     dashboard = Dashboard(results, start=False)
-    drawn = {t.name: len(t.y) for t in dashboard.curves.data if t.name}
+    drawn = {name: len(y) for name, (_, y) in dashboard._pool.drawn().items()}
     assert drawn == dict.fromkeys(trials["trial_id"], EPOCHS)
 
 

@@ -1,4 +1,4 @@
-"""The live dashboard: ipywidgets and plotly ``FigureWidget`` views over the event log.
+"""The live dashboard: ipywidgets around small plotly views over the event log.
 
 Names load on first use, so that ``tunebook`` can attach the dashboard to IPython's display
 (``attach``) without importing the widgets until an experiment is shown.

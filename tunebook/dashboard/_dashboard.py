@@ -1,11 +1,12 @@
-"""The live dashboard: ipywidgets and plotly ``FigureWidget`` views over the event log.
+"""The live dashboard: ipywidgets around small plotly views (``PlotView``) over the event log.
 
 Pull-based: a refresh folds what is new in the log into the experiment's one
 ``ExperimentState`` (shared with ``Results`` and the progress line) and sends only what changed:
-the new points of the trials that reported, in one plotly message, and the header in one
-widget message. Refreshes pass a :class:`Throttle` (a few per second at most), and a final one
-runs when the experiment ends. The widgets never talk to Ray: Stop goes through the
-experiment's ``stop()``. A refresh that fails leaves the view up, marked failed, with the error.
+the new points of the trials that reported, in one message, and the header in one widget
+message. The views of other tabs are drawn when their tab is shown (and at the end). Refreshes
+pass a :class:`Throttle` (a few per second at most), and a final one runs when the experiment
+ends. The widgets never talk to Ray: Stop goes through the experiment's ``stop()``. A refresh
+that fails leaves the view up, marked failed, with the error.
 """
 
 from __future__ import annotations
@@ -18,40 +19,22 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
-import plotly.graph_objects as go
 
 from tunebook.dashboard._curves import CurvePool
-from tunebook.dashboard._detail import detail_html
+from tunebook.dashboard._detail import detail_html, header_html
+from tunebook.dashboard._plot_view import PlotView
+from tunebook.dashboard._table_view import TableView
+from tunebook.dashboard._tabs import TABS, applying, slow_views
 from tunebook.dashboard._throttle import Throttle
 from tunebook.events import EventLog
-from tunebook.figures import (
-    curves_layout,
-    importance_figure,
-    importance_info,
-    importances,
-    lineage_figure,
-    lineage_info,
-    parallel_figure,
-    parallel_info,
-    rungs_figure,
-    rungs_info,
-    table_html,
-    table_info,
-)
+from tunebook.figures import TableInfo, curves_layout, table_html, table_info
 from tunebook.results import ExperimentState, Progress, Results
 
 if TYPE_CHECKING:
     from tunebook.engine import Experiment
 
-TABS = ("Learning curves", "Parallel coordinates", "Trials", "Rungs", "Lineage", "Importance")
-
-
-def _redraw(widget: go.FigureWidget, figure: go.Figure) -> None:
-    """Replace a small view whole (rungs, lineage, importance): its layout, then its traces."""
-    with widget.batch_update():
-        widget.layout = figure.layout
-    widget.data = ()
-    widget.add_traces(list(figure.data))
+#: What the curves tab can show: every trial, or only the best k (the others hidden).
+SHOW = (("all trials", 0), ("best 5", 5), ("best 10", 10), ("best 20", 20))
 
 
 class Dashboard:
@@ -88,13 +71,15 @@ class Dashboard:
         self._seen = 0  # the position in the log drawn so far
         interval = self.default_interval if interval is None else interval
         self._throttle = Throttle(interval, clock=clock)
-        self._slow = Throttle(max(2.0, interval * 4), clock=clock)  # table, parallel coords
+        self._slow = Throttle(max(2.0, interval * 4), clock=clock)  # the other tabs' views
         self._lock = threading.RLock()
         self._setting_options = False  # the metric menu is being set: its events are ours
         self._thread: threading.Thread | None = None
         self.failed: BaseException | None = None  # why refreshing stopped, if it did
-        self._scores: dict[str, float] | None = None  # the importances, once computed
         self.refreshes = 0
+        self._sort: tuple[str | None, bool | None] = (None, None)  # the table's column, order
+        self._chosen: str | None = None  # the trial whose detail is open
+        self._table_info: TableInfo | None = None  # the table as drawn
         self._build()
         self.refresh(flush=True)
         if start and self._experiment is not None and not self._experiment.done:
@@ -116,21 +101,23 @@ class Dashboard:
         self.errors = widgets.Output()  # callbacks' errors show here, not nowhere
         self.stop_button.on_click(self._guard(self._on_stop))
         self.metric_choice = widgets.Dropdown(
-            description="metric", options=[], layout={"width": "260px"}
+            description="metric", options=[], layout={"width": "240px"}
         )
         self.metric_choice.observe(self._guard(self._on_metric), names=["value"])
-        self.curves = go.FigureWidget(layout=curves_layout(None))
-        self._pool = CurvePool(self.curves)
-        self.parallel = go.FigureWidget(parallel_figure(parallel_info(ExperimentState())))
-        self.sort_choice = widgets.Dropdown(
-            description="sort by", options=[], layout={"width": "260px"}
+        self.log_y = widgets.ToggleButton(
+            description="log y", value=False, tooltip="The metric on a log scale"
         )
-        self.sort_choice.observe(self._guard(self._on_sort), names=["value"])
-        self.table = widgets.HTML()
-        self.trial_choice = widgets.Select(options=[], rows=12, layout={"width": "200px"})
-        self.trial_choice.observe(self._guard(self._on_trial), names=["value"])
-        self.trial_detail = widgets.HTML("<i>Select a trial.</i>")
-        self.trial_curve = go.FigureWidget(layout={**curves_layout(None), "height": 240})
+        self.log_y.observe(self._guard(self._on_log_y), names=["value"])
+        self.show_choice = widgets.Dropdown(
+            description="show", options=SHOW, value=0, layout={"width": "200px"}
+        )
+        self.show_choice.observe(self._guard(self._on_show), names=["value"])
+        self.curves = PlotView({"data": [], "layout": curves_layout(None)})
+        self._pool = CurvePool(self.curves)
+        self.table = TableView(on_sort=self._guard(self._on_sort), on_open=self._guard(self._open))
+        self.table.add_class("tunebook-trials-table")
+        self.trial_detail = widgets.HTML("<i>Click a trial's row to see it here.</i>")
+        self.trial_curve = PlotView()
         self.stop_trial_button = widgets.Button(
             description="Stop this trial",
             icon="stop",
@@ -139,21 +126,23 @@ class Dashboard:
         )
         self.stop_trial_button.add_class("tunebook-stop-trial")
         self.stop_trial_button.on_click(self._guard(self._on_stop_trial))
-        detail = widgets.VBox([self.trial_detail, self.stop_trial_button, self.trial_curve])
-        trials_tab = widgets.VBox(
-            [self.sort_choice, self.table, widgets.HBox([self.trial_choice, detail])]
+        # the detail's button and curve appear with the first trial opened
+        self.trial_box = widgets.VBox(
+            [self.stop_trial_button, self.trial_curve], layout={"display": "none"}
         )
-        empty = ExperimentState()
-        self.rungs = go.FigureWidget(rungs_figure(rungs_info(empty)))
-        self._rungs_drawn = 0
-        self.lineage = go.FigureWidget(lineage_figure(lineage_info(empty)))
-        self._lineage_drawn = (0, 0)  # (exploits, events) drawn
-        self.importance = go.FigureWidget(importance_figure(importance_info(empty)))
-        self._importance_drawn = False
-        children = [widgets.VBox([self.metric_choice, self.curves]), self.parallel, trials_tab]
-        self.tabs = widgets.Tab(
-            children=[*children, self.rungs, self.lineage, self.importance], titles=TABS
-        )
+        detail = widgets.VBox([self.trial_detail, self.trial_box], layout={"width": "100%"})
+        self.views = {name: PlotView() for name in slow_views()}
+        self.panels: dict[str, widgets.Widget] = {
+            "Learning curves": widgets.VBox(
+                [widgets.HBox([self.metric_choice, self.log_y, self.show_choice]), self.curves]
+            ),
+            "Trials": widgets.VBox([self.table, detail]),
+            **self.views,
+        }
+        self._drawn: dict[str, Any] = {}  # view -> the state it was drawn at
+        self.tabs = widgets.Tab(layout={"width": "100%"})
+        self._shown_tabs: tuple[str, ...] = ()
+        self._update_tabs()
         self.tabs.observe(self._guard(self._on_tab), names=["selected_index"])
         self.widget = widgets.VBox(
             [widgets.HBox([self.header, self.stop_button]), self.tabs, self.errors],
@@ -172,6 +161,24 @@ class Dashboard:
                 self.errors.append_stderr(traceback.format_exc())
 
         return guarded
+
+    @property
+    def shown(self) -> str | None:
+        """The name of the tab shown now."""
+        index = self.tabs.selected_index
+        return self._shown_tabs[index] if index is not None else None
+
+    def _update_tabs(self) -> None:
+        """Tabs appear when they apply (rungs with early stopping, lineage with PBT, ...)."""
+        names = applying(self._state)
+        if names == self._shown_tabs:
+            return
+        shown = self.shown
+        with self.tabs.hold_sync():
+            self.tabs.children = [self.panels[name] for name in names]
+            self.tabs.titles = names
+            self.tabs.selected_index = names.index(shown) if shown in names else 0
+        self._shown_tabs = names
 
     # -- refreshing ------------------------------------------------------------------------
 
@@ -212,8 +219,9 @@ class Dashboard:
                 self._update_metric_options()
                 self._pool.update(state, changed)
                 self._update_header()
+                self._update_tabs()
                 if self._slow.due(new + int(flush), flush=flush):
-                    self._update_slow(everything=flush)
+                    self._update_slow()
             return True
 
     def _update_metric_options(self) -> None:
@@ -233,91 +241,41 @@ class Dashboard:
                 self._setting_options = False
 
     def _update_header(self) -> None:
-        state = self._state
         experiment = self._experiment
-        progress = experiment.progress() if experiment is not None else Progress.of(state)
+        progress = experiment.progress() if experiment is not None else Progress.of(self._state)
         live = experiment is not None and progress.status == "running"
-        parts = [
-            f"<b>{html.escape(state.name or 'experiment')}</b> <span class='tb-status'>"
-            f"[{html.escape(progress.status)}]</span>",
-            *progress.parts(),
-            progress.timing(),
-        ]
-        best = ""
-        if progress.best is not None:
-            best = (
-                f"<br>best {html.escape(str(progress.metric))} <b>{progress.best:.4g}</b> "
-                f"(trial {html.escape(str(progress.best_trial))}: "
-                f"{html.escape(str(progress.best_config))})"
-            )
         with self.header.hold_sync(), self.stop_button.hold_sync():
-            self.header.value = f"<div class='tunebook-header'>{' · '.join(parts)}{best}</div>"
+            self.header.value = header_html(self._state.name, progress)
             if not live:
                 self.stop_button.disabled = True
+                self.stop_button.button_style = ""  # a finished run is no alarm
                 self.stop_button.description = {"stopped": "Stopped", "failed": "Failed"}.get(
                     progress.status, "Done" if progress.status != "running" else "Stop"
                 )
 
-    def _update_slow(self, everything: bool = False) -> None:
-        """The views that cost the more the more trials there are: the parallel coordinates
-        and the trial table, drawn when their tab is shown (and at the end)."""
-        state = self._state
-        shown = self.tabs.selected_index
-        if everything or shown == 1:
-            self._update_parallel()
-        if (everything or shown == 3) and len(state.decisions) != self._rungs_drawn:
-            _redraw(self.rungs, rungs_figure(rungs_info(state)))  # small: one point a decision
-            self._rungs_drawn = len(state.decisions)
-        if (everything or shown == 4) and state.exploits:
-            self._update_lineage()
-        if shown == 5 and state.status != "running" and not self._importance_drawn:
-            self._update_importance(self._scores)  # computed on demand, before the state lock
-        if not (everything or shown == 2):
+    def _update_slow(self) -> None:
+        """The view of the tab shown, when it is not the curves: redrawn whole when the state
+        moved since it was drawn. The others wait until their tab is opened."""
+        shown = self.shown
+        if shown == "Trials":
+            self._update_table()
             return
-        info = table_info(state, self.sort_choice.value, limit=200)
-        with self.sort_choice.hold_sync(), self.table.hold_sync():
-            if tuple(self.sort_choice.options) != info.columns:
-                current = self.sort_choice.value
-                self.sort_choice.options = info.columns
-                default = f"best_{state.metric}"
-                if current not in info.columns:
-                    current = default if default in info.columns else info.columns[0]
-                self.sort_choice.value = current
-            self.table.value = table_html(info)
-        ids = tuple(state.trials)
-        if ids != tuple(self.trial_choice.options):
-            with self.trial_choice.hold_sync():
-                current = self.trial_choice.value
-                self.trial_choice.options = ids
-                self.trial_choice.value = current if current in ids else None
-        if self.trial_choice.value:
-            self._show_trial(self.trial_choice.value)
+        draw = slow_views().get(shown or "")
+        key = (self._state.seq, self._pool.metric)
+        if shown is not None and draw is not None and self._drawn.get(shown) != key:
+            self.views[shown].react(draw(self._state, self._pool.metric, self._results))
+            self._drawn[shown] = key
 
-    def _update_parallel(self) -> None:
-        figure = parallel_figure(parallel_info(self._state, self._pool.metric))
-        with self.parallel.batch_update():
-            self.parallel.data[0].update(figure.data[0].to_plotly_json())
-            self.parallel.layout.title.text = figure.layout.title.text
+    def _update_table(self) -> None:
+        column, ascending = self._sort
+        info = self._table_info = table_info(self._state, column, ascending, limit=200)
+        with self.table.hold_sync():
+            self.table.html = table_html(info)
+            self.table.chosen = self._chosen or ""
+        if self._chosen:
+            self._show_trial(self._chosen)
 
-    def _update_lineage(self) -> None:
-        """Redrawn whole when shown (one trace per member's segment: a population is small),
-        at most once per batch of new events."""
-        drawn = (len(self._state.exploits), self._state.seq)
-        if drawn == self._lineage_drawn:
-            return
-        _redraw(self.lineage, lineage_figure(lineage_info(self._state, self._pool.metric)))
-        self._lineage_drawn = drawn
-
-    def _update_importance(self, scores: dict[str, float] | None) -> None:
-        """When the run has ended and the tab is opened: what mattered (fANOVA over the
-        finished trials)."""
-        _redraw(self.importance, importance_figure(importance_info(self._state, scores)))
-        self._importance_drawn = True
-
-    def _on_tab(self, change: dict[str, Any]) -> None:
-        if change["new"] == 5 and not self._importance_drawn and self._state.status != "running":
-            # fANOVA takes a second at a thousand trials: on demand, and not holding the state
-            self._scores = importances(self._results)
+    def _on_tab(self, _change: dict[str, Any]) -> None:
         with self._lock, self._state.lock:
             self._update_slow()
 
@@ -337,36 +295,53 @@ class Dashboard:
             self._pool.metric = change["new"]
             self._pool.update(self._state, set(self._state.trials))
 
-    def _on_sort(self, change: dict[str, Any]) -> None:
-        if change["new"]:
-            with self._state.lock:
-                self.table.value = table_html(table_info(self._state, change["new"], limit=200))
+    def _on_log_y(self, change: dict[str, Any]) -> None:
+        with self._lock:
+            self.curves.update(layout={"yaxis.type": "log" if change["new"] else "linear"})
 
-    def _on_trial(self, change: dict[str, Any]) -> None:
-        if change["new"]:
-            with self._state.lock:
-                self._show_trial(change["new"])
+    def _on_show(self, change: dict[str, Any]) -> None:
+        with self._lock, self._state.lock:
+            self._pool.show_best(self._state, int(change["new"] or 0))
+
+    def _on_sort(self, column: str) -> None:
+        """A header clicked: sort by its column, in the column's natural order (the metric's
+        best first); the sorted column's header again: the other way."""
+        with self._lock, self._state.lock:
+            drawn = self._table_info
+            if drawn is not None and column == drawn.sort_by:
+                self._sort = (column, not drawn.ascending)
+            else:
+                self._sort = (column, None)
+            self._update_table()
+
+    def _open(self, trial_id: str) -> None:
+        with self._lock, self._state.lock:
+            self._chosen = trial_id
+            self.table.chosen = trial_id
+            self._show_trial(trial_id)
 
     def _show_trial(self, trial_id: str) -> None:
         trial = self._state.trials.get(trial_id)
         if trial is None:
             return
-        self.trial_detail.value = detail_html(trial)
+        self.trial_detail.value = detail_html(trial, several_nodes=len(self._state.nodes) > 1)
+        self.trial_box.layout.display = ""
         self.stop_trial_button.disabled = not (
             self._experiment is not None and trial.status == "running"
         )
         metric = self._pool.metric
         x, y = trial.series(metric) if metric else ([], [])
-        with self.trial_curve.batch_update():
-            if not self.trial_curve.data:
-                self.trial_curve.add_trace(go.Scatter(x=x, y=y, mode="lines+markers"))
-            else:
-                self.trial_curve.data[0].x, self.trial_curve.data[0].y = x, y
-            self.trial_curve.layout.title.text = f"trial {trial_id}"
-            self.trial_curve.layout.yaxis.title.text = metric or ""
+        layout = {
+            **curves_layout(metric),
+            "height": 260,
+            "showlegend": False,
+            "title": {"text": f"trial {trial_id}"},
+        }
+        scatter = {"type": "scatter", "x": x, "y": y, "mode": "lines+markers", "name": trial_id}
+        self.trial_curve.react({"data": [scatter], "layout": layout})
 
     def _on_stop_trial(self, _button: Any) -> None:
-        trial_id = self.trial_choice.value
+        trial_id = self._chosen
         if self._experiment is not None and trial_id:
             self._experiment.stop_trial(trial_id)
             self.stop_trial_button.disabled = True
@@ -377,3 +352,6 @@ class Dashboard:
         bundle: dict[str, Any] = self.widget._repr_mimebundle_(**kwargs)
         bundle["text/plain"] = self._results.progress().line()
         return bundle
+
+
+__all__ = ["TABS", "Dashboard"]

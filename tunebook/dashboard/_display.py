@@ -1,5 +1,6 @@
 """Where the dashboard shows itself: in a notebook, an ``Experiment`` displayed (the last line of
-a cell, ``display(exp)``, what ``%%tune`` returns) is its live dashboard.
+a cell, ``display(exp)``, what ``%%tune`` returns) is its live dashboard, and a ``Results``
+displayed (``tb.load(folder)``, ``exp.results``) is its dashboard drawn from its log.
 
 The engine knows nothing of this: the dashboard attaches itself to IPython's display
 formatter for the ``Experiment`` type. Elsewhere (a terminal, nbconvert to text) an Experiment
@@ -15,8 +16,9 @@ if TYPE_CHECKING:
     from tunebook.dashboard._dashboard import Dashboard
     from tunebook.engine import Experiment
 
-#: The type the dashboard shows, by name (registering by name imports nothing).
+#: The types the dashboard shows, by name (registering by name imports nothing).
 SHOWN = ("tunebook.engine._experiment", "Experiment")
+SHOWN_RESULTS = ("tunebook.results._results", "Results")
 
 #: Each experiment's dashboard, shown again at its next display. (An experiment stays for the
 #: kernel's life anyway, in ``tb.experiments()``.)
@@ -50,6 +52,12 @@ def _bundle(experiment: Experiment) -> dict[str, Any]:
     return dashboard_of(experiment)._repr_mimebundle_()
 
 
+def _results_bundle(results: Any) -> dict[str, Any]:
+    from tunebook.dashboard._dashboard import Dashboard
+
+    return Dashboard(results)._repr_mimebundle_()
+
+
 def attach(shell: Any) -> bool:
     """Show Experiments as their live dashboards in ``shell``, when it shows widgets; returns
     whether it does. ``import tunebook`` calls it for the running IPython, and so does
@@ -58,4 +66,5 @@ def attach(shell: Any) -> bool:
         return False
     formatter = shell.display_formatter.mimebundle_formatter
     formatter.for_type_by_name(*SHOWN, _bundle)
+    formatter.for_type_by_name(*SHOWN_RESULTS, _results_bundle)
     return True
