@@ -360,11 +360,14 @@ def test_quickstart_dashboard_every_tab_draws_without_errors(chromium, lab):
             timeout=240_000,
         )
         dashboards = page.locator(".tunebook-dashboard")
-        cv_points = dashboards.nth(1).evaluate(
-            "d => d.querySelector('.js-plotly-plot').data.filter(t => t.hovertemplate)"
-            ".reduce((n, t) => n + Array.from(t.x).length, 0)"
+        dashboards.nth(1).scroll_into_view_if_needed()
+        page.wait_for_function(  # one point per trial, drawn as markers: 8 trials
+            "() => { const d = document.querySelectorAll('.tunebook-dashboard')[1];"
+            " const p = d && d.querySelector('.js-plotly-plot');"
+            " return p && p.data && p.data.filter(t => t.hovertemplate)"
+            ".reduce((n, t) => n + Array.from(t.x).length, 0) === 8; }",
+            timeout=60_000,
         )
-        assert cv_points == 8  # one point per trial: drawn as markers
         first = dashboards.first
         first.scroll_into_view_if_needed()
         titles = first.locator(".lm-TabBar-tabLabel").all_inner_texts()

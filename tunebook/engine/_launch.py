@@ -7,8 +7,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
-import threading
 import re
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
