@@ -13,7 +13,7 @@ from tunebook.cli import main
 def test_demo_tunes_a_real_model_and_prints_the_best_config(tmp_path, capsys):
     assert main(["demo", "--samples", "8", "--epochs", "6", "--storage", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "Best val_acc:" in out and "Best config: {'hidden':" in out
+    assert "Best val_acc:" in out and "Best config: hidden=" in out  # 4 digits, no dict
     assert "[completed]" in out  # the final progress line
     (folder,) = [p for p in tmp_path.iterdir() if p.name != ".ray"]
     assert f"Experiment folder: {folder}" in out
@@ -29,7 +29,8 @@ def test_demo_tunes_a_real_model_and_prints_the_best_config(tmp_path, capsys):
     header = shown.split("Top 3 of 8 trials:\n")[1].splitlines()[0].split()
     # one node, the same resources for all, no checkpoint: nothing to say, not shown
     assert {"node", "resources", "checkpoints", "error"}.isdisjoint(header)
-    assert header[:2] == ["trial_id", "status"]
+    assert header[:3] == ["trial_id", "status", "best_val_acc"]  # the metric first
+    assert "config/epochs" not in header  # the same for every trial: says nothing
 
 
 def test_show_on_a_folder_without_a_record_is_a_clear_error(tmp_path, capsys):

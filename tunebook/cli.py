@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from tunebook.errors import TunebookError
 from tunebook.figures import write_report
-from tunebook.results import Results, best_first
+from tunebook.results import Results, cell_text, number_text, summary_frame, values_text
 
 if TYPE_CHECKING:
     from tunebook.engine import Experiment
@@ -49,19 +49,13 @@ def summary(results: Results, stream: TextIO | None = None, top: int = 5) -> Non
     """Print the best trial, the top trials and where the record is."""
     stream = stream or sys.stdout
     metric = results.metric or ""
-    frame = best_first(results.trials, results.state)
-    # where trials ran and what they held only when that tells something (as the dashboard)
-    quiet = ["error"]
-    quiet += [c for c in ("node", "resources") if frame[c].nunique() <= 1]
-    quiet += ["checkpoints"] if not frame["checkpoints"].any() else []
-    shown = frame.drop(columns=quiet).head(top)
-    if "node" in shown:
-        shown = shown.assign(node=shown["node"].str[:8])
+    frame = summary_frame(results.trials, results.state)  # the columns that tell trials apart
+    shown = frame.head(top).map(cell_text)
     stream.write(f"\nTop {len(shown)} of {len(frame)} trials:\n{shown.to_string(index=False)}\n")
     best = results.best()
     stream.write(
-        f"\nBest {metric}: {best.metrics[metric]:.4f} (trial {best.trial_id}, iteration "
-        f"{best.iteration})\nBest config: {best.config}\n"
+        f"\nBest {metric}: {number_text(best.metrics[metric])} (trial {best.trial_id}, "
+        f"iteration {best.iteration})\nBest config: {values_text(best.config)}\n"
     )
     if results.errors:
         stream.write(f"{len(results.errors)} trials failed; see results.trials['error'].\n")

@@ -5,24 +5,13 @@ numbers to four significant digits as everywhere."""
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
-from typing import Any
 
-from tunebook.events import flat_config, resources_text
-from tunebook.figures import number_text
-from tunebook.results import Progress, TrialState
+from tunebook.events import resources_text
+from tunebook.results import Progress, TrialState, number_text, values_text
 
 STATUS_ICONS = {"running": "▶", "terminated": "✓", "pruned": "✂", "stopped": "■", "error": "✗"}
 #: The header lists at most this many of the best config's values.
 HEADER_VALUES = 8
-
-
-def values_text(values: Mapping[str, Any], limit: int | None = None) -> str:
-    """``lr=0.001235 · depth=4``: a config or a report, flattened, numbers to 4 digits."""
-    flat = list(flat_config(values).items())
-    shown = flat if limit is None else flat[:limit]
-    text = " · ".join(f"{name}={number_text(value)}" for name, value in shown)
-    return text + (f" · (+{len(flat) - len(shown)} more)" if len(shown) < len(flat) else "")
 
 
 def header_html(name: str | None, progress: Progress) -> str:

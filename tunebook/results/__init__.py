@@ -17,6 +17,7 @@ from tunebook.results._summary import (
     number_text,
     summary_frame,
     telling,
+    values_text,
 )
 from tunebook.results._trials import Segment, Trial, TrialState
 from tunebook.results._views import add_view_loader, register_views
@@ -46,5 +47,6 @@ __all__ = [
     "number_text",
     "register_views",
     "summary_frame",
+    "values_text",
     "telling",
 ]

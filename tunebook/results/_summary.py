@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from tunebook.events import flat_config
 from tunebook.results._state import ExperimentState
 
 
@@ -33,6 +34,20 @@ def number_text(value: Any) -> str:
         return str(int(value))
     value = float(value)
     return "nan" if math.isnan(value) else f"{value:.4g}"
+
+
+def values_text(values: Mapping[str, Any], limit: int | None = None) -> str:
+    """``lr=0.001235 · depth=4``: a config or a report, flattened, numbers to 4 digits; past
+    ``limit`` values, how many more there are.
+
+    Example:
+        >>> values_text({"lr": 0.00123456, "model": {"depth": 4}})
+        'lr=0.001235 · model/depth=4'
+    """
+    flat = list(flat_config(values).items())
+    shown = flat if limit is None else flat[:limit]
+    text = " · ".join(f"{name}={number_text(value)}" for name, value in shown)
+    return text + (f" · (+{len(flat) - len(shown)} more)" if len(shown) < len(flat) else "")
 
 
 def missing(value: Any) -> bool:
