@@ -22,6 +22,7 @@ from tunebook.figures import (
     curves_legend,
     exploit_marks,
     exploits_trace,
+    points,
 )
 from tunebook.results import ExperimentState
 
@@ -42,10 +43,6 @@ _NO_ENTRY = {"showlegend": False, "name": "", "x": [None], "y": [None], "hoverin
 def traces_for(points: int) -> int:
     """Traces a curve of ``points`` points takes: CHUNK + 1 points each, overlapping by one."""
     return 0 if points == 0 else 1 + max(0, -(-(points - CHUNK - 1) // CHUNK))
-
-
-def _points(y: list[float]) -> int:
-    return sum(1 for v in y if v == v)  # NaN (a break in the line) is no point
 
 
 class CurvePool:
@@ -130,7 +127,7 @@ class CurvePool:
     @staticmethod
     def _key(status: str, best: bool, y: list[float]) -> tuple[str, bool, int]:
         """What a curve's style depends on (its point count only while markers are drawn)."""
-        return (status, best, min(_points(y), MARKERS_UP_TO + 1))
+        return (status, best, min(points(y), MARKERS_UP_TO + 1))
 
     def _plan(
         self,
@@ -159,7 +156,7 @@ class CurvePool:
             fresh.add(traces[-1])
         key = self._key(status, best, y)
         restyle = self._styled.get(trial_id) != key
-        style = curve_style(status, best, _points(y))
+        style = curve_style(status, best, points(y))
         for index, start in zip(traces, starts, strict=True):
             edit: dict[str, Any] = {}
             end = start + CHUNK + 1

@@ -24,7 +24,7 @@ from tunebook.dashboard._curves import CurvePool
 from tunebook.dashboard._detail import detail_html, header_html
 from tunebook.dashboard._plot_view import PlotView
 from tunebook.dashboard._table_view import TableView
-from tunebook.dashboard._tabs import TABS, applying, slow_views
+from tunebook.dashboard._tabs import SLOW_VIEWS, applying
 from tunebook.dashboard._throttle import Throttle
 from tunebook.events import EventLog
 from tunebook.figures import TableInfo, curves_layout, table_html, table_info
@@ -131,7 +131,7 @@ class Dashboard:
             [self.stop_trial_button, self.trial_curve], layout={"display": "none"}
         )
         detail = widgets.VBox([self.trial_detail, self.trial_box], layout={"width": "100%"})
-        self.views = {name: PlotView() for name in slow_views()}
+        self.views = {name: PlotView() for name in SLOW_VIEWS}
         self.panels: dict[str, widgets.Widget] = {
             "Learning curves": widgets.VBox(
                 [widgets.HBox([self.metric_choice, self.log_y, self.show_choice]), self.curves]
@@ -260,7 +260,7 @@ class Dashboard:
         if shown == "Trials":
             self._update_table()
             return
-        draw = slow_views().get(shown or "")
+        draw = SLOW_VIEWS.get(shown or "")
         key = (self._state.seq, self._pool.metric)
         if shown is not None and draw is not None and self._drawn.get(shown) != key:
             self.views[shown].react(draw(self._state, self._pool.metric, self._results))
@@ -352,6 +352,3 @@ class Dashboard:
         bundle: dict[str, Any] = self.widget._repr_mimebundle_(**kwargs)
         bundle["text/plain"] = self._results.progress().line()
         return bundle
-
-
-__all__ = ["TABS", "Dashboard"]

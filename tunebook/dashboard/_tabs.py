@@ -44,14 +44,11 @@ def _importance(state: ExperimentState, _metric: str | None, results: Results) -
     return figures.importance_figure(figures.importance_info(state, figures.importances(results)))
 
 
-def slow_views() -> dict[str, Draw]:
-    """The views drawn whole when their tab is shown, by tab."""
-    return {
-        "History": lambda s, m, _r: figures.history_figure(figures.history_info(s, m)),
-        "Parallel coordinates": lambda s, m, _r: figures.parallel_figure(
-            figures.parallel_info(s, m)
-        ),
-        "Rungs": lambda s, _m, _r: figures.rungs_figure(figures.rungs_info(s)),
-        "Lineage": lambda s, m, _r: figures.lineage_figure(figures.lineage_info(s, m)),
-        "Importance": _importance,
-    }
+#: The views drawn whole when their tab is shown, by tab.
+SLOW_VIEWS: dict[str, Draw] = {
+    "History": lambda s, m, _r: figures.history_figure(figures.history_info(s, m)),
+    "Parallel coordinates": lambda s, m, _r: figures.parallel_figure(figures.parallel_info(s, m)),
+    "Rungs": lambda s, _m, _r: figures.rungs_figure(figures.rungs_info(s)),
+    "Lineage": lambda s, m, _r: figures.lineage_figure(figures.lineage_info(s, m)),
+    "Importance": _importance,
+}

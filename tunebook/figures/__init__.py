@@ -20,6 +20,7 @@ from tunebook.figures._curves import (
     curves_legend,
     exploit_marks,
     exploits_trace,
+    points,
 )
 from tunebook.figures._history import HistoryInfo, history_figure, history_info
 from tunebook.figures._importance import (
@@ -64,6 +65,7 @@ __all__ = [
     "curves_legend",
     "exploit_marks",
     "exploits_trace",
+    "points",
     "history_figure",
     "history_info",
     "hover_number",
