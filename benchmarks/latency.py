@@ -10,7 +10,9 @@ The time is from the call to the first result the driver receives:
 
 Warm: one local Ray, started once in this process (not timed), each run after the previous
 one ended and ``--gap`` seconds of pause (a person reading the last result); the two are
-alternated ``--repeat`` times, then tunebook runs ``--repeat`` times in a row. Cold: a
+alternated ``--repeat`` times, then tunebook runs ``--repeat`` times in a row, then a second
+process joins that Ray (``RAY_ADDRESS``, as a notebook kernel on a Ray another process started)
+and runs tunebook once and ``--repeat`` times more. Cold: a
 fresh process per run that starts Ray itself (the time then includes the start of Ray, not
 Python's import of Ray and tunebook, printed apart).
 The machine is shared and noisy, so the figures are medians and ranges, and the ratio is
@@ -119,10 +121,23 @@ def cold_child(case: str) -> None:
     print(json.dumps({"case": case, "seconds": seconds, "imports": imported}))
 
 
-def cold(case: str) -> dict[str, float]:
+def joined_child(repeat: int, gap: float) -> None:
+    """A second process on the same machine joins the Ray at ``RAY_ADDRESS`` (a notebook's
+    kernel on a Ray that another process started, as in the browser test) and runs tunebook:
+    its first run, then ``repeat`` more after ``gap`` s each."""
+    with tempfile.TemporaryDirectory() as storage:
+        first = with_tunebook(storage)
+        runs = []
+        for _ in range(repeat):
+            time.sleep(gap)
+            runs.append(with_tunebook(storage))
+    print(json.dumps({"first": first, "runs": runs}))
+
+
+def cold(case: str, *options: str) -> dict:
     env = dict(os.environ, LATENCY_T0=str(time.time()))
     ran = subprocess.run(
-        [sys.executable, __file__, "--cold-child", case],
+        [sys.executable, __file__, "--cold-child", case, *options],
         capture_output=True,
         text=True,
         env=env,
@@ -146,8 +161,13 @@ def main() -> None:
     parser.add_argument("--cold", type=int, default=3, help="cold runs of each")
     parser.add_argument("--gap", type=float, default=3.0, help="pause between warm runs (s)")
     parser.add_argument("--quick", action="store_true", help="2 warm runs of each, 1 cold")
-    parser.add_argument("--cold-child", choices=["tunebook", "ray"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--cold-child", choices=["tunebook", "ray", "joined"], help=argparse.SUPPRESS
+    )
     args = parser.parse_args()
+    if args.cold_child == "joined":
+        joined_child(args.repeat, args.gap)
+        return
     if args.cold_child:
         cold_child(args.cold_child)
         return
@@ -173,6 +193,11 @@ def main() -> None:
             time.sleep(args.gap)
             in_a_row.append(with_tunebook(storage))
             print(f"  warm tunebook, runs in a row: {in_a_row[-1]:.2f} s", flush=True)
+    os.environ["RAY_ADDRESS"] = ray.get_runtime_context().gcs_address
+    joined = cold("joined", "--repeat", str(args.repeat), "--gap", str(args.gap))
+    del os.environ["RAY_ADDRESS"]
+    then = ", ".join(f"{seconds:.2f} s" for seconds in joined["runs"])
+    print(f"  a process that joined: first run {joined['first']:.2f} s, then {then}", flush=True)
     ray.shutdown()
     colds: dict[str, list[float]] = {label: [] for label in CASES}
     for _ in range(args.cold):
@@ -192,6 +217,10 @@ def main() -> None:
     for label in CASES:
         print(f"| {label} | {summary(warm[label])} | {summary(colds[label])} |")
     print(f"| tunebook tb.run, runs in a row | {summary(in_a_row)} | - |")
+    print(
+        f"| tunebook tb.run, a process that joined that Ray | {summary(joined['runs'])} | "
+        f"first run: {joined['first']:.2f} s |"
+    )
     print(
         f"| tunebook / Ray Tune by hand (alternated) | {ours / theirs:.2f}x | "
         f"{ours_cold / theirs_cold:.2f}x |"

@@ -1,12 +1,18 @@
-"""The first trial of a run starts on an idle worker that already holds Ray Tune's import
-(benchmarks/latency.py measures the time it saves)."""
+"""A run's first trial starts on an idle worker kept ready for it, on the Ray tunebook started
+and on one it joined (benchmarks/latency.py measures the time it saves)."""
 
 from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
 
 import pytest
 import ray
 
-from tunebook.engine._cluster import refill_workers
+from tunebook.engine import _warm
 from tunebook.engine._experiment import Experiment
 from tunebook.engine._ray_internals import PRELOAD, trial_actor_env
 from tunebook.events import EventLog
@@ -14,26 +20,64 @@ from tunebook.events import EventLog
 pytestmark = pytest.mark.usefixtures("ray_session")
 
 
-def test_trial_actors_of_the_local_ray_need_no_runtime_env_of_their_own():
+def test_trial_actors_need_no_runtime_env_of_their_own():
     # a trial actor with a runtime env of its own never gets one of the raylet's idle workers
-    import os
-
     assert trial_actor_env() == {}
     assert os.environ["PL_DISABLE_FORK"] == "1"  # Ray Tune's setting, inherited instead
-
-
-def test_refilling_leaves_workers_that_have_imported_ray_tune():
-    @ray.remote(num_cpus=0)
-    def loaded() -> bool:
-        import sys
-
-        return "ray.tune.trainable.function_trainable" in sys.modules
-
-    refs = refill_workers()
-    assert refs, "no worker was readied on the local Ray tunebook started"
-    assert all(pid > 0 for pid in ray.get(refs, timeout=120))
-    assert ray.get(loaded.remote(), timeout=120)  # the pool's workers preload it too
     assert PRELOAD["preload_python_modules"] == ["ray.tune.trainable.function_trainable"]
+
+
+def test_the_workers_a_run_took_are_replaced_and_no_more():
+    wanted = _warm.wanted()
+    assert wanted == int(ray.cluster_resources()["CPU"])  # one per CPU of the one node
+    _warm.ready()  # whatever earlier tests left: topped up
+    assert _warm.ready() == 0  # all there: none more
+    assert _warm.ready(taken=1) == 1  # a run's trials took one
+    assert _warm.ready(taken=wanted + 5) == wanted  # never more than wanted
+
+
+#: A second process joins the session's Ray (a kernel on a Ray another process started), runs
+#: once, waits for the workers kept ready, and runs a trial that says which process it ran in.
+JOINED = textwrap.dedent(
+    """
+    import json, os, subprocess, sys, time
+    from ray import tune
+    import tunebook as tb
+
+    def where(config):
+        tune.report({"worker_pid": os.getpid()})
+
+    def idle():
+        ps = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
+        return {int(line.split()[0]) for line in ps.splitlines() if "ray::IDLE" in line}
+
+    storage = sys.argv[1]
+    tb.run(where, {"x": 1}, metric="worker_pid", mode="max", storage_path=storage, wait=True)
+    deadline = time.monotonic() + 90
+    while len(idle()) < 2 and time.monotonic() < deadline:  # the workers readied register
+        time.sleep(0.5)
+    time.sleep(1)
+    before = idle()
+    exp = tb.run(where, {"x": 2}, metric="worker_pid", mode="max", storage_path=storage, wait=True)
+    trial = exp.results.best_result.metrics["worker_pid"]
+    print(json.dumps({"trial": int(trial), "idle": sorted(before)}))
+    """
+)
+
+
+def test_a_process_that_joined_the_ray_starts_its_trial_on_a_worker_kept_ready(storage):
+    env = {**os.environ, "RAY_ADDRESS": ray.get_runtime_context().gcs_address}
+    ran = subprocess.run(
+        [sys.executable, "-c", JOINED, storage],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    seen = json.loads(ran.stdout.strip().splitlines()[-1])
+    # without the job's env and the workers kept ready, Ray starts a new process for the trial
+    assert seen["trial"] in seen["idle"], seen
 
 
 class _Tuner:

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 from collections.abc import Mapping
-from typing import Any
 
+from tunebook.engine import _warm
 from tunebook.engine._ray_internals import (
     PRELOAD,
     START_NOTICE_LOGGER,
     TOKEN_NOTICE_LOGGER,
     canonical_address,
-    inherit_actor_env,
     loopback_only,
     trial_actor_env,
 )
@@ -103,11 +101,16 @@ def ensure_ray(address: str | None = None, num_cpus: int | None = None) -> str:
     # (Ray's logging level is the user's: left as it is)
     for name in (START_NOTICE_LOGGER, TOKEN_NOTICE_LOGGER):
         logging.getLogger(name).addFilter(_not_a_start_notice)
+    # Ray Tune's env vars for its trial actors become the job's, so that trials can start on
+    # the workers kept ready (_warm.py): a local Ray's workers inherit this process's env
+    actor_env = trial_actor_env()
     if address:
-        ray.init(address=address, log_to_driver=False)
+        job_env = {"env_vars": actor_env} if actor_env else None
+        ray.init(address=address, log_to_driver=False, runtime_env=job_env)
     else:
         loopback_only()
-        inherit_actor_env()
+        for key, value in actor_env.items():
+            os.environ.setdefault(key, value)
         ray.init(
             address="local",
             num_cpus=num_cpus,
@@ -116,49 +119,13 @@ def ensure_ray(address: str | None = None, num_cpus: int | None = None) -> str:
             log_to_driver=False,
             _system_config=PRELOAD,
         )
-        _started_here.append(ray.get_runtime_context().gcs_address)
-    return str(ray.get_runtime_context().gcs_address)
-
-
-#: The address of the local Ray this process started, if it did.
-_started_here: list[str] = []
-
-
-def refill_workers() -> list[Any]:
-    """Leave idle workers, Ray Tune imported, for the next run's first trials to start on.
-
-    A trial's actor starts on one of the raylet's idle workers when one has the actor's
-    runtime env, and on a new worker process otherwise (about 3 s on 2 cores: Python, Ray's
-    import and connection), then imports Ray Tune (about 0.8 s more). A local Ray that
-    tunebook started gives its workers Ray Tune's actor env and import (``inherit_actor_env``,
-    ``PRELOAD``), and Ray prestarts one worker per CPU when it starts; but a worker that ran
-    an actor exits with it, and Ray does not start another in its place. So at the end of each
-    experiment, one task per CPU (taking none) starts or wakes a worker that keeps Ray Tune
-    imported and goes back to the idle pool. Only on the local Ray tunebook started (a Ray it
-    joined keeps Ray Tune's per-actor env, which its idle workers lack); the tasks are not
-    waited for (their refs are returned).
-    """
-    import ray
-
-    if not ray.is_initialized() or ray.get_runtime_context().gcs_address not in _started_here:
-        return []
-    cpus = int(ray.cluster_resources().get("CPU", 1))
-    env = trial_actor_env()
-    warm = _warm().options(runtime_env={"env_vars": env} if env else None)
-    return [warm.remote() for _ in range(max(1, min(cpus, 8)))]
-
-
-def _import_ray_tune() -> int:
-    import ray.tune.trainable.function_trainable  # noqa: F401 (the import is the point)
-
-    return os.getpid()
-
-
-@functools.cache
-def _warm() -> Any:
-    import ray
-
-    return ray.remote(num_cpus=0, max_retries=0)(_import_ray_tune)
+    trial_actor_env(take=True)
+    gcs_address = str(ray.get_runtime_context().gcs_address)
+    try:
+        _warm.own(gcs_address, started=not address)
+    except Exception:  # noqa: BLE001 (workers kept ready are a head start, never a failure)
+        logging.getLogger(__name__).debug("no workers kept ready", exc_info=True)
+    return gcs_address
 
 
 def _same(address: str, current: str) -> bool:

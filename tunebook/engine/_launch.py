@@ -8,13 +8,12 @@ import datetime as dt
 import math
 import os
 import re
-import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tunebook.engine._cluster import refill_workers
+from tunebook.engine import _warm
 from tunebook.engine._control import StopControl
 from tunebook.engine._experiment import Experiment
 from tunebook.engine._recorder import Recorder
@@ -52,22 +51,6 @@ RAY_STATE_DIR = ".ray"
 
 #: Every experiment this process started, oldest first (``%tune list``, ``experiments()``).
 EXPERIMENTS: list[Experiment] = []
-
-
-#: A run's end readies workers for the next run (``refill_workers``) once no run has started
-#: for this long: a person reading the results gains a next run that starts in a fraction of a
-#: second, and runs back to back (a script, a stage chain) pay no workers they do not use.
-REFILL_AFTER_S = 1.5
-
-
-def _refill_when_idle() -> None:
-    def refill() -> None:
-        if not any(not e.done for e in EXPERIMENTS):
-            refill_workers()
-
-    timer = threading.Timer(REFILL_AFTER_S, refill)
-    timer.daemon = True
-    timer.start()
 
 
 def experiments() -> list[Experiment]:
@@ -179,7 +162,13 @@ def launch(plan: Launch) -> Experiment:
     )
     log.flush()
     experiment = Experiment(
-        name, path, log, control, tuner, fields["time_budget_s"], on_end=_refill_when_idle
+        name,
+        path,
+        log,
+        control,
+        tuner,
+        fields["time_budget_s"],
+        on_end=lambda: _warm.ready(taken=len(recorder.actors)),  # workers for the next run
     )._start()
     EXPERIMENTS.append(experiment)
     if plan.wait:

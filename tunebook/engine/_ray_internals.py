@@ -38,36 +38,47 @@ TRAINER_MODULES = {
 
 def loopback_only() -> None:
     """Make a local Ray listen on 127.0.0.1 only: on Linux Ray 2.60 turns a requested
-    127.0.0.1 into the machine's address unless its ``ENABLE_RAY_CLUSTER`` switch is off, and
-    reads that switch when Ray is imported, so it is set on the loaded constant as well."""
+    127.0.0.1 into the machine's address unless its ``ENABLE_RAY_CLUSTER`` switch is off."""
     from ray._private import ray_constants
 
     os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
-    if hasattr(ray_constants, "ENABLE_RAY_CLUSTER"):
-        ray_constants.ENABLE_RAY_CLUSTER = False
+    ray_constants.ENABLE_RAY_CLUSTER = False  # read at import: set on the loaded constant too
 
 
 #: The raylet's modules for each worker to import before work (Ray 2.60 ``_system_config``).
 PRELOAD = {"preload_python_modules": ["ray.tune.trainable.function_trainable"]}
 
 
-def trial_actor_env() -> dict[str, str]:
-    """The env vars of a trial actor's runtime env (``tune/execution/class_cache.py``)."""
+def trial_actor_env(*, take: bool = False) -> dict[str, str]:
+    """Ray Tune's env vars for its trial actors (``class_cache.py``); ``take``: off them, as an
+    actor with a runtime env of its own cannot start on an idle worker of the job (_warm.py)."""
     from ray.tune.execution import class_cache
 
     env = dict(class_cache.DEFAULT_ENV_VARS)
-    env.update({k: os.environ[k] for k in class_cache.ENV_VARS_TO_PROPAGATE if k in os.environ})
+    if take:
+        class_cache.DEFAULT_ENV_VARS.clear()
     return env
 
 
-def inherit_actor_env() -> None:
-    """For a Ray this process starts: Ray Tune's actor env vars move to this environment
-    (its workers inherit it), so that a trial can take an idle worker (see _cluster.py)."""
-    from ray.tune.execution import class_cache
+def prestart_workers(count: int, keep_alive_s: int) -> None:
+    """Ask this node's raylet for ``count`` idle workers of this job, spared by Ray's idle
+    worker killing for ``keep_alive_s`` (its ``PrestartWorkers``, not exposed to Python)."""
+    import ray
+    from ray._private.grpc_utils import init_grpc_channel
+    from ray.core.generated import common_pb2, node_manager_pb2, node_manager_pb2_grpc
+    from ray.core.generated.runtime_environment_pb2 import RuntimeEnvInfo  # type: ignore[attr-defined]
 
-    for key, value in class_cache.DEFAULT_ENV_VARS.items():
-        os.environ.setdefault(key, value)
-    class_cache.DEFAULT_ENV_VARS.clear()
+    worker = ray._private.worker.global_worker
+    request = node_manager_pb2.PrestartWorkersRequest(  # type: ignore[attr-defined]
+        language=common_pb2.Language.PYTHON,  # type: ignore[attr-defined]
+        job_id=worker.current_job_id.binary(),
+        runtime_env_info=RuntimeEnvInfo(serialized_runtime_env=worker.runtime_env or "{}"),
+        keep_alive_duration_secs=keep_alive_s,
+        num_workers=count,
+    )
+    node: Any = worker.node  # set: this process is connected
+    with init_grpc_channel(f"{node.node_ip_address}:{node.node_manager_port}") as channel:
+        node_manager_pb2_grpc.NodeManagerServiceStub(channel).PrestartWorkers(request, timeout=10)
 
 
 def canonical_address(address: str) -> str:
@@ -77,11 +88,16 @@ def canonical_address(address: str) -> str:
     return str(canonicalize_bootstrap_address(address))
 
 
+def actor_id(actor: Any) -> str:
+    """A Ray actor's id (hex), from its handle."""
+    return str(actor._actor_id.hex())
+
+
 def actor_node(actor: Any) -> str | None:
     """The Ray node id an actor runs on (two nodes may share an IP)."""
     from ray._private import state
 
-    info = state.actors(actor_id=actor._actor_id.hex())
+    info = state.actors(actor_id=actor_id(actor))
     node = (info.get("Address") or {}).get("NodeID")
     return str(node) if node else None
 
@@ -304,16 +320,9 @@ class Reach(NamedTuple):
 
 def _attribute(module: str, path: str) -> Callable[[], Any]:
     """A reader of ``module``'s attribute ``path`` (dotted: a class's attribute too)."""
+    import importlib
 
-    def read() -> Any:
-        import importlib
-
-        value: Any = importlib.import_module(module)
-        for name in path.split("."):
-            value = getattr(value, name)
-        return value
-
-    return read
+    return _on(lambda: importlib.import_module(module), path)
 
 
 def _made(module: str, factory: str, path: str) -> Callable[[], Any]:
@@ -321,22 +330,20 @@ def _made(module: str, factory: str, path: str) -> Callable[[], Any]:
     return _on(lambda: _attribute(module, factory)()(), path)
 
 
-def _asha() -> Any:
-    from ray.tune.schedulers import AsyncHyperBandScheduler
+def _scheduler(name: str, **options: Any) -> Callable[[], Any]:
+    """A maker of Ray's scheduler ``name`` (metric m, max)."""
 
-    return AsyncHyperBandScheduler(metric="m", mode="max")
+    def make() -> Any:
+        from ray.tune import schedulers
+
+        return getattr(schedulers, name)(metric="m", mode="max", **options)
+
+    return make
 
 
-def _hyperband() -> Any:
-    from ray.tune.schedulers import HyperBandScheduler
-
-    return HyperBandScheduler(metric="m", mode="max")
-
-
-def _pbt() -> Any:
-    from ray.tune.schedulers import PopulationBasedTraining
-
-    return PopulationBasedTraining(metric="m", mode="max", hyperparam_mutations={"x": [1, 2]})
+_asha = _scheduler("AsyncHyperBandScheduler")
+_hyperband = _scheduler("HyperBandScheduler")
+_pbt = _scheduler("PopulationBasedTraining", hyperparam_mutations={"x": [1, 2]})
 
 
 def _pbt_trial_state() -> Any:
@@ -365,6 +372,8 @@ def _trainer() -> Any:
 
 
 def _on(make: Callable[[], Any], path: str) -> Callable[[], Any]:
+    """A reader of ``path`` (dotted) on what ``make()`` returns."""
+
     def read() -> Any:
         value = make()
         for name in path.split("."):
@@ -374,62 +383,53 @@ def _on(make: Callable[[], Any], path: str) -> Callable[[], Any]:
     return read
 
 
-REACHES = (
-    Reach(
-        "ray_constants.ENABLE_RAY_CLUSTER",
-        _attribute("ray._private.ray_constants", "ENABLE_RAY_CLUSTER"),
-    ),
-    Reach(
-        "services.canonicalize_bootstrap_address",
-        _attribute("ray._private.services", "canonicalize_bootstrap_address"),
-    ),
-    Reach("ray._private.state.actors", _attribute("ray._private.state", "actors")),
+#: Module attributes read as they are (``module``, dotted path).
+ATTRIBUTES = (
+    ("ray._private.ray_constants", "ENABLE_RAY_CLUSTER"),
+    ("ray._private.services", "canonicalize_bootstrap_address"),
+    ("ray._private.state", "actors"),
+    ("ray.tune.execution.class_cache", "DEFAULT_ENV_VARS"),
+    ("ray._private.grpc_utils", "init_grpc_channel"),
+    ("ray._private.worker", "Worker.runtime_env"),
+    ("ray._private.node", "Node.node_manager_port"),
+    ("ray.actor", "ActorHandle._actor_id"),
+    ("ray.train._internal.session", "get_session"),
+    ("ray.train._internal.storage", "StorageContext.trial_working_directory"),
+    ("ray.tune.schedulers", "HyperBandScheduler._process_bracket"),
+    ("ray.tune.schedulers", "HyperBandScheduler._create_bracket"),
+    *TRAINER_MODULES.values(),
+)
+
+#: Attributes of objects made with no arguments (``module``, class, dotted path).
+MADE = (
+    ("ray.tune.experiment.trial", "_TemporaryTrialState", "ray_actor"),  # Trial.temporary_state
+    ("ray.train", "ScalingConfig", "_resources_per_worker_not_none"),
+    ("ray.tune.search", "Searcher", "_metric"),
+    ("ray.tune.search", "Searcher", "_mode"),
     *(
-        Reach(f"class_cache.{name}", _attribute("ray.tune.execution.class_cache", name))
-        for name in ("DEFAULT_ENV_VARS", "ENV_VARS_TO_PROPAGATE")
+        ("ray.core.generated.node_manager_pb2", "PrestartWorkersRequest", field)
+        for field in ("language", "job_id", "runtime_env_info", "keep_alive_duration_secs")
     ),
-    Reach("ActorHandle._actor_id", _attribute("ray.actor", "ActorHandle._actor_id")),
+)
+
+REACHES = (
+    *(Reach(f"{module}.{path}", _attribute(module, path)) for module, path in ATTRIBUTES),
+    *(Reach(f"{cls}().{path}", _made(module, cls, path)) for module, cls, path in MADE),
     *(
         Reach(f"the module of logger {name}", _attribute(name, "logger"))
         for name in (TOKEN_NOTICE_LOGGER, START_NOTICE_LOGGER)
-    ),
-    Reach("session.get_session", _attribute("ray.train._internal.session", "get_session")),
-    Reach(
-        "Trial.temporary_state.ray_actor",
-        _made("ray.tune.experiment.trial", "_TemporaryTrialState", "ray_actor"),
-    ),
-    Reach(
-        "StorageContext.trial_working_directory",
-        _attribute("ray.train._internal.storage", "StorageContext.trial_working_directory"),
-    ),
-    *(
-        Reach(f"{module}.{name}", _attribute(module, name))
-        for module, name in TRAINER_MODULES.values()
-    ),
-    Reach(
-        "ScalingConfig._resources_per_worker_not_none",
-        _made("ray.train", "ScalingConfig", "_resources_per_worker_not_none"),
     ),
     Reach("DataParallelTrainer.train_run_context", _on(_trainer, "train_run_context")),
     *(
         Reach(f"Tuner._local_tuner.{name}", _on(_tuner, f"_local_tuner.{name}"))
         for name in ("trainable", "param_space", "_tune_config", "get_run_config")
     ),
-    Reach("Searcher._metric", _made("ray.tune.search", "Searcher", "_metric")),
-    Reach("Searcher._mode", _made("ray.tune.search", "Searcher", "_mode")),
     *(
         Reach(f"AsyncHyperBandScheduler.{name}", _on(_asha, name))
         for name in ("_trial_info", "_brackets", "_metric_op", "_max_t", "_time_attr")
     ),
     Reach("ASHA bracket._rungs", lambda: _asha()._brackets[0]._rungs),
     Reach("ASHA bracket.cutoff", lambda: _asha()._brackets[0].cutoff),
-    *(
-        Reach(
-            f"HyperBandScheduler.{name}",
-            _attribute("ray.tune.schedulers", f"HyperBandScheduler.{name}"),
-        )
-        for name in ("_process_bracket", "_create_bracket")
-    ),
     *(
         Reach(f"HyperBandScheduler.{name}", _on(_hyperband, name))
         for name in ("_hyperbands", "_max_t_attr", "_time_attr", "_metric", "_metric_op")

@@ -13,6 +13,7 @@ from ray.tune.schedulers import TrialScheduler
 
 from tunebook.engine._control import StopControl
 from tunebook.engine._ray_internals import (
+    actor_id,
     actor_node,
     scheduler_budget,
     trial_actor,
@@ -115,6 +116,8 @@ class Recorder(Callback):
         self._ended: set[str] = set()
         self._decided_stop: dict[str, dict[str, Any]] = {}
         self._nodes: dict[str, str] = {}  # trial -> the node of its current attempt
+        #: The trial actors this run started (Ray actor ids): each took a worker of the node.
+        self.actors: set[str] = set()
         self._checkpoints: dict[str, list[str]] = {}  # trial -> checkpoint paths recorded
         self._output_seen: dict[str, int] = {}
         self._cut: set[str] = set()  # trials a scheduler's recorded decision stopped
@@ -136,6 +139,9 @@ class Recorder(Callback):
         self._ended.discard(trial.trial_id)
         self._decided_stop.pop(trial.trial_id, None)
         self._nodes.pop(trial.trial_id, None)  # a new attempt may run elsewhere
+        actor = trial_actor(trial)
+        if actor is not None:
+            self.actors.add(actor_id(actor))
         resources = self._fixed_resources or trial_resources(trial)  # may change at a restart
         self._log.append(
             "trial_started", trial_id=trial.trial_id, config=trial.config, resources=resources
