@@ -243,3 +243,36 @@ def test_the_importance_tab_draws_what_mattered_when_opened():
     assert not importance.data  # fANOVA runs when the tab is opened, not before
     dashboard.tabs.selected_index = dashboard.tabs.titles.index("Importance")
     assert importance.data and importance.figure_layout["title"]["text"] == "what mattered"
+
+
+def test_the_first_result_is_drawn_at_once_and_the_throttle_holds_after(messages):
+    clock = Clock()
+    log = started_log()
+    dashboard = Dashboard(Results(log), clock=clock, start=False)  # refreshed: nothing yet
+    messages.clear()
+    report(log, "a", 1)
+    assert dashboard.refresh()  # no interval waited for: the first point of the run
+    report(log, "a", 2)
+    assert not dashboard.refresh()  # then one refresh per interval again
+    assert len(messages.figure_updates(dashboard.curves)) == 1
+
+
+def test_plotly_reaches_the_page_with_a_view_made_for_it_once():
+    from tunebook.dashboard import _plot_view
+
+    _plot_view._PRELOAD.clear()
+    _plot_view.preload_plotly()
+    _plot_view.preload_plotly()
+    assert len(_plot_view._PRELOAD) == 1
+    view = _plot_view._PRELOAD[0]
+    state = view.get_state()  # what the page gets with the view
+    assert state["plotly_source"] == _plot_view.plotly_js() and len(state["plotly_source"]) > 1e6
+    # the page says it has evaluated it: a saved widget state keeps no copy
+    view._handle_msg(
+        {
+            "content": {"data": {"method": "custom", "content": {"kind": "plotly_loaded"}}},
+            "buffers": [],
+        }
+    )
+    assert view.get_state()["plotly_source"] == ""
+    assert Dashboard(started_log(), start=False).curves.get_state()["plotly_source"] == ""

@@ -37,6 +37,11 @@ if TYPE_CHECKING:
 SHOW = (("all trials", 0), ("best 5", 5), ("best 10", 10), ("best 20", 20))
 
 
+#: Seconds between looks at the log until the first result is drawn (then half the refresh
+#: interval): the first point of a run waits for no refresh interval.
+FIRST_POLL_S = 0.05
+
+
 class Dashboard:
     """The dashboard of an experiment (live) or of results (drawn from what their log holds).
 
@@ -69,6 +74,7 @@ class Dashboard:
         self._log = self._results.log
         self._state: ExperimentState = self._results.state
         self._seen = 0  # the position in the log drawn so far
+        self._awaiting_result = True  # no result drawn yet: the first goes past the throttle
         interval = self.default_interval if interval is None else interval
         self._throttle = Throttle(interval, clock=clock)
         self._slow = Throttle(max(2.0, interval * 4), clock=clock)  # the other tabs' views
@@ -187,7 +193,8 @@ class Dashboard:
         assert experiment is not None
         try:
             while not experiment.done:
-                time.sleep(self._throttle.interval / 2)
+                awaiting = self._awaiting_result
+                time.sleep(FIRST_POLL_S if awaiting else self._throttle.interval / 2)
                 self.refresh()
             self.refresh(flush=True)
         except Exception as err:  # the view stays up, marked failed, with the error
@@ -205,11 +212,15 @@ class Dashboard:
     def refresh(self, flush: bool = False) -> bool:
         """Read what is new in the log and send it; returns whether anything was sent.
 
-        ``flush`` bypasses the throttle (the final refresh).
+        ``flush`` bypasses the throttle (the final refresh), and so does the first result.
         """
         with self._lock:
-            if not self._throttle.due(len(self._log) - self._seen, flush=flush):
+            first = self._awaiting_result and any(
+                event.get("event") == "result" for event in self._log.events(self._seen)
+            )
+            if not self._throttle.due(len(self._log) - self._seen, flush=flush or first):
                 return False
+            self._awaiting_result = self._awaiting_result and not first
             with self._state.lock:
                 state = self._state
                 state.follow(self._log)

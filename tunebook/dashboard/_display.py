@@ -61,10 +61,14 @@ def _results_bundle(results: Any) -> dict[str, Any]:
 def attach(shell: Any) -> bool:
     """Show Experiments as their live dashboards in ``shell``, when it shows widgets; returns
     whether it does. ``import tunebook`` calls it for the running IPython, and so does
-    ``%load_ext tunebook``; nothing is imported until an experiment is shown."""
+    ``%load_ext tunebook``. The page starts fetching plotly.js at once (``preload_plotly``),
+    so that the first dashboard does not wait for it."""
     if not shows_widgets(shell):
         return False
     formatter = shell.display_formatter.mimebundle_formatter
     formatter.for_type_by_name(*SHOWN, _bundle)
     formatter.for_type_by_name(*SHOWN_RESULTS, _results_bundle)
+    from tunebook.dashboard._plot_view import preload_plotly
+
+    preload_plotly()
     return True

@@ -2,8 +2,10 @@
 
 plotly's own ``FigureWidget`` carries its ~5 MB bundle in every widget's state: six views made a
 dashboard of 30 MB that took seconds to reach the screen. A ``PlotView`` carries a few
-kilobytes of JavaScript (``plot_view.js``); the first view on a page asks its kernel for
-plotly.js (plotly's own ``get_plotlyjs()``), and every later one reuses it.
+kilobytes of JavaScript (``plot_view.js``). plotly.js (plotly's own ``get_plotlyjs()``) comes
+once per page: in the state of a view that ``import tunebook`` makes in a kernel and never
+shows (``preload_plotly``), or else the first view asks its kernel for it; every later view
+reuses it.
 
 The kernel keeps each view's figure as plain JSON (``data``, ``layout``) and sends it whole
 (``react``) or as a change (``update``): traces added, some traces' properties replaced, layout
@@ -12,7 +14,8 @@ asks for a snapshot and draws the figure as it is now. Arrays go as binary buffe
 
 Messages, kernel to page: ``{"kind": "plotly", "source"}``, ``{"kind": "react", "data",
 "layout"}``, ``{"kind": "update", "add", "traces": [[index, {property: value}]], "layout":
-{"a.b": value}}``. Page to kernel: ``{"kind": "plotly"}`` and ``{"kind": "snapshot"}``.
+{"a.b": value}}``. Page to kernel: ``{"kind": "plotly"}``, ``{"kind": "plotly_loaded"}`` and
+``{"kind": "snapshot"}``.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from typing import Any
 import anywidget
 import numpy as np
 import plotly.offline
+import traitlets
 
 
 @functools.cache
@@ -108,9 +112,13 @@ class PlotView(anywidget.AnyWidget):
     """
 
     _esm = Path(__file__).with_name("plot_view.js")
+    #: plotly.js in the view's own state: set on the view that ``preload_plotly`` makes alone
+    #: (it reaches the page with the view, with no request for a busy kernel to answer), and
+    #: emptied once the page has it.
+    plotly_source = traitlets.Unicode("").tag(sync=True)
 
-    def __init__(self, figure: Any = None) -> None:
-        super().__init__()
+    def __init__(self, figure: Any = None, *, plotly_source: str = "") -> None:
+        super().__init__(plotly_source=plotly_source)  # in the state the page first gets
         self.data: list[dict[str, Any]] = []
         self.figure_layout: dict[str, Any] = {}  # not ``layout``: the widget's own
         self.messages = 0  # figure messages sent (react and update)
@@ -163,6 +171,22 @@ class PlotView(anywidget.AnyWidget):
         kind = content.get("kind")
         if kind == "plotly":
             self.send({"kind": "plotly", "source": plotly_js()})
+        elif kind == "plotly_loaded":  # a notebook that saves widget state saves no 5 MB
+            self.plotly_source = ""
         elif kind == "snapshot":
             with self._lock:
                 self._send_whole()
+
+
+#: The view made to bring plotly.js to the page before the first dashboard (kept: a page that
+#: is opened again creates its model again, and fetches plotly.js through it).
+_PRELOAD: list[PlotView] = []
+
+
+def preload_plotly() -> None:
+    """Send plotly.js to the front end now, in the state of a view that is never shown: a page
+    evaluates plotly.js in about a second on 2 cores, which no first dashboard then waits for;
+    and a view asking for it would wait while the kernel runs the cells queued after this one
+    (Run All)."""
+    if not _PRELOAD:
+        _PRELOAD.append(PlotView(plotly_source=plotly_js()))

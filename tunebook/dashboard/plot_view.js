@@ -1,26 +1,38 @@
 // A plotly figure of the tunebook dashboard (tunebook/dashboard/_plot_view.py holds the
-// protocol). plotly.js reaches the page once: the first view asks its kernel for it, every
-// later view (of any dashboard, any kernel) reuses it.
+// protocol). plotly.js reaches the page once: in the state of the view that preload_plotly
+// made, or else the first view asks its kernel for it; every later view (of any dashboard,
+// any kernel) reuses it.
 
 const CONFIG = { responsive: true, displaylogo: false };
 
+// plotly.js's UMD bundle, evaluated as a CommonJS module (no page global is read or set)
+function evaluate(source) {
+  const module = { exports: {} };
+  new Function("module", "exports", source)(module, module.exports);
+  return module.exports;
+}
+
+function ask(model) {
+  return new Promise((resolve) => {
+    const receive = (message) => {
+      if (message.kind !== "plotly") return;
+      model.off("msg:custom", receive);
+      resolve(message.source);
+    };
+    model.on("msg:custom", receive);
+    model.send({ kind: "plotly" });
+  });
+}
+
 function loadPlotly(model) {
   if (!globalThis.__tunebookPlotly) {
-    globalThis.__tunebookPlotly = new Promise((resolve, reject) => {
-      const receive = (message) => {
-        if (message.kind !== "plotly") return;
-        model.off("msg:custom", receive);
-        try {
-          const module = { exports: {} };
-          new Function("module", "exports", message.source)(module, module.exports);
-          resolve(module.exports);
-        } catch (error) {
-          globalThis.__tunebookPlotly = undefined; // the next view asks again
-          reject(error);
-        }
-      };
-      model.on("msg:custom", receive);
-      model.send({ kind: "plotly" });
+    const carried = model.get("plotly_source");
+    const source = carried ? Promise.resolve(carried) : ask(model);
+    const loading = source.then(evaluate);
+    globalThis.__tunebookPlotly = loading;
+    loading.catch(() => {
+      // the next view asks again
+      if (globalThis.__tunebookPlotly === loading) globalThis.__tunebookPlotly = undefined;
     });
   }
   return globalThis.__tunebookPlotly;
@@ -99,4 +111,14 @@ async function render({ model, el }) {
   };
 }
 
-export default { render };
+// every view's model starts plotly.js on its way as soon as the page creates it, before any
+// view is drawn (and a model made for that alone, preload_plotly, fetches it for the page
+// before the first dashboard)
+function initialize({ model }) {
+  loadPlotly(model).then(
+    () => model.get("plotly_source") && model.send({ kind: "plotly_loaded" }),
+    (error) => console.error("tunebook: plotly.js did not load", error),
+  );
+}
+
+export default { initialize, render };
