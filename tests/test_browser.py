@@ -229,9 +229,11 @@ def test_dashboard_in_jupyterlab(chromium, lab):
         started = time.monotonic()
         page.wait_for_selector(".tunebook-dashboard .tunebook-header", timeout=120_000)
         shown = time.monotonic() - started
-        page.wait_for_function(
+        page.wait_for_function(  # a point on screen: in the figure, and drawn at a size
             "() => { const p = document.querySelector('.tunebook-dashboard .js-plotly-plot');"
-            " return p && p.data && p.data.some(t => t.hovertemplate && t.x && t.x.length); }",
+            " return p && p.data && p.data.some(t => t.hovertemplate && t.x && t.x.length)"
+            " && p.getBoundingClientRect().height > 100"
+            " && p.querySelectorAll('.scatterlayer .point, .scatterlayer .js-line').length > 0; }",
             timeout=120_000,
             polling=20,
         )
@@ -255,6 +257,12 @@ def test_dashboard_in_jupyterlab(chromium, lab):
         assert cells_waiting(page) == 0  # the kernel is free: no cell is running
         later = plotted_points(page)
         assert later > first, f"points did not grow while the kernel was idle ({first})"
+        drawn_lines = page.evaluate(  # the curves are on screen, not only in the figure's data
+            "() => { const p = document.querySelector('.tunebook-dashboard .js-plotly-plot');"
+            " return p.getBoundingClientRect().height > 100"
+            " ? p.querySelectorAll('.scatterlayer .js-line').length : -1; }"
+        )
+        assert drawn_lines > 0, f"the live curves are not drawn ({drawn_lines})"
         page.screenshot(path=str(SCREENSHOTS / "dashboard-running.png"))
         dashboard = page.locator(".tunebook-dashboard")
         # parallel coordinates draw their axes live (a placeholder that refused its first

@@ -70,9 +70,12 @@ async function render({ model, el }) {
   let figure = null; // what this view draws: {data, layout}, kept in step with the kernel's
   let revision = 0;
   let drawing = Promise.resolve();
+  let waiting = false; // a figure came while the view had no width: drawn when it has one
   const draw = () => {
     revision += 1;
     figure.layout.datarevision = revision;
+    waiting = !plot.isConnected || plot.clientWidth === 0; // not on the page, or a hidden tab
+    if (waiting) return;
     drawing = drawing
       .then(() => Plotly.react(plot, figure.data, figure.layout, CONFIG))
       .catch((error) => console.error("tunebook: a figure failed to draw", error));
@@ -94,13 +97,15 @@ async function render({ model, el }) {
     }
   };
   model.on("msg:custom", receive);
-  // a tab's view is drawn while hidden (no width): redraw at the panel's width when shown
+  // a view is drawn once it is on the page with a width (a hidden tab's when it is shown),
+  // and follows the panel's width after
   let width = 0;
   const observer = new ResizeObserver(() => {
-    if (figure && plot.clientWidth > 0 && plot.clientWidth !== width) {
-      width = plot.clientWidth;
-      drawing = drawing.then(() => Plotly.Plots.resize(plot)).catch(() => {});
-    }
+    if (plot.clientWidth === 0) width = 0; // hidden: looked at again when shown
+    if (!figure || plot.clientWidth === 0 || plot.clientWidth === width) return;
+    width = plot.clientWidth;
+    if (waiting) draw();
+    else drawing = drawing.then(() => Plotly.Plots.resize(plot)).catch(() => {});
   });
   observer.observe(el);
   model.send({ kind: "snapshot" });
