@@ -41,25 +41,30 @@ def test_reports_are_columns_with_gaps_filled():
     assert reports["ok"] == [None, None, True]
 
 
-def test_file_is_written_in_batches_at_least_every_flush_interval(tmp_path):
+def test_each_event_is_in_the_file_at_once_and_synced_at_most_once_a_second(tmp_path):
     clock = Clock()
     path = tmp_path / EVENTS_FILE
-    log = EventLog(path, flush_every=1.0, clock=clock)
+    log = EventLog(path, sync_every=1.0, clock=clock)
+    assert not path.exists()  # the file comes with the first event
     log.append("trial_started", trial_id="a", config={"x": 1})
     log.append("result", trial_id="a", iteration=1, metrics={"acc": 0.5})
-    assert not path.exists()  # batched: nothing written yet (the file comes with the first)
+    # in the file, as another process reads it, before any sync or close
+    assert [e["event"] for e in lines(path)] == ["trial_started", "result"]
+    assert log.syncs == 0
     clock.now += 0.5
     log.tick()
-    assert not path.exists()  # not due yet
+    assert log.syncs == 0  # not due
     clock.now += 0.6
     log.tick()
-    assert [e["event"] for e in lines(path)] == ["trial_started", "result"]
+    assert log.syncs == 1
+    log.tick()
+    assert log.syncs == 1  # nothing new written
     clock.now += 5
-    log.append("result", trial_id="a", iteration=2, metrics={"acc": 0.7})  # due: written at once
-    assert len(lines(path)) == 3
+    log.append("result", trial_id="a", iteration=2, metrics={"acc": 0.7})  # due: synced
+    assert log.syncs == 2 and len(lines(path)) == 3
     log.append("trial_ended", trial_id="a", status="terminated")
     log.close()
-    assert [e["event"] for e in lines(path)][-1] == "trial_ended"
+    assert log.syncs == 3 and [e["event"] for e in lines(path)][-1] == "trial_ended"
 
 
 def test_round_trip_through_the_file_gives_an_equal_log(tmp_path):

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import threading
 import time
 import warnings
@@ -101,8 +102,11 @@ class EventLog:
 
     Args:
         path: the ``events.jsonl`` file to append to; ``None`` keeps the log in memory only.
-        flush_every: at most this many seconds between writes to the file while events arrive
-            (:meth:`tick` also writes when it is due; :meth:`close` writes the rest).
+        sync_every: each event is written to the file as it is appended (a killed process
+            loses none of them), and the file is synced to the disk at most this often (a
+            machine that stops loses at most the last ``sync_every`` seconds): by
+            :meth:`append` when due, by :meth:`tick` when due, by :meth:`flush` and
+            :meth:`close` at once.
         clock: seconds, as ``time.time``; injectable for tests.
     """
 
@@ -110,17 +114,18 @@ class EventLog:
         self,
         path: str | Path | None = None,
         *,
-        flush_every: float = 0.5,
+        sync_every: float = 1.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.path = Path(path) if path is not None else None
-        self.flush_every = flush_every
+        self.sync_every = sync_every
         self._clock = clock
         self._lock = threading.Lock()
         self._events: list[dict[str, Any]] = []
         self._reports: dict[str, list[Any]] = {name: [] for name in REPORT_COLUMNS}
-        self._unwritten: list[str] = []
-        self._last_write = clock()
+        self._unsynced = False  # written since the last sync
+        self._last_sync = clock()
+        self.syncs = 0  # times the file was synced to the disk
         self._file: Any = None  # opened at the first write: a run that never starts leaves none
         self._closed = False
 
@@ -142,9 +147,7 @@ class EventLog:
                 raise RuntimeError(f"the event log {self.path} is closed")
             self._add(event)
             if self.path is not None:
-                self._unwritten.append(line)
-                if self._clock() - self._last_write >= self.flush_every:
-                    self._write_locked()
+                self._write_locked(line)
         return event
 
     def _add(self, event: dict[str, Any]) -> None:
@@ -169,32 +172,43 @@ class EventLog:
                 column.append(None)
 
     def tick(self) -> None:
-        """Write pending events to the file if the last write is ``flush_every`` seconds old."""
+        """Sync the file to the disk if something was written and the last sync is
+        ``sync_every`` seconds old."""
         with self._lock:
-            if self._unwritten and self._clock() - self._last_write >= self.flush_every:
-                self._write_locked()
+            if self._unsynced and self._clock() - self._last_sync >= self.sync_every:
+                self._sync_locked()
 
     def flush(self) -> None:
-        """Write every pending event to the file now."""
+        """Sync what was written to the disk now."""
         with self._lock:
-            self._write_locked()
+            if self._unsynced:
+                self._sync_locked()
 
-    def _write_locked(self) -> None:
-        if self.path is not None and self._unwritten:
-            if self._file is None:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 (kept open)
-            self._file.write("\n".join(self._unwritten) + "\n")
-            self._file.flush()
-            self._unwritten.clear()
-        self._last_write = self._clock()
+    def _write_locked(self, line: str) -> None:
+        if self._file is None:
+            assert self.path is not None
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 (kept open)
+        self._file.write(line + "\n")
+        self._file.flush()  # in the operating system's hands: a killed process loses nothing
+        self._unsynced = True
+        if self._clock() - self._last_sync >= self.sync_every:
+            self._sync_locked()
+
+    def _sync_locked(self) -> None:
+        if self._file is not None:
+            os.fsync(self._file.fileno())
+            self.syncs += 1
+        self._unsynced = False
+        self._last_sync = self._clock()
 
     def close(self) -> None:
         """Write what is pending and close the file; the in-memory log stays readable."""
         with self._lock:
             if self._closed:
                 return
-            self._write_locked()
+            if self._unsynced:
+                self._sync_locked()
             if self._file is not None:
                 self._file.close()
             self._closed = True

@@ -86,8 +86,9 @@ class Recorder(Callback):
     """Writes every trial start, report, retry and end into an :class:`EventLog`.
 
     Hooks run on the thread that called ``fit()``; each one appends to the log and returns.
-    The log writes its file in batches, from :meth:`on_step_end` at most every ``flush_every``
-    seconds.
+    The log writes each event to its file as the hook appends it (a killed driver loses no
+    report Ray handed over), and syncs the file to the disk at most once a second (also from
+    :meth:`on_step_end`, so that a quiet run is synced too).
 
     Ray Tune does not call ``on_trial_complete`` for trials that an experiment-level stop ends
     (``stop_all``, the time budget); :meth:`on_experiment_end` ends those.

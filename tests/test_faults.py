@@ -1,0 +1,85 @@
+"""Faults injected for real (a driver killed with SIGKILL), each counting what the record kept
+against what the trials counted themselves, in a side file per trial."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+import ray
+
+import tunebook as tb
+
+pytestmark = pytest.mark.usefixtures("ray_session")
+
+#: A driver in a process of its own, on the session's Ray: two trials report as fast as they
+#: can, and each writes into its side file how many of its reports have been acknowledged
+#: (their ``report`` call returned).
+DRIVER = textwrap.dedent(
+    """
+    import os, sys, time
+    from pathlib import Path
+    import tunebook as tb
+
+    counts = Path(sys.argv[2])
+
+    def trial(config):
+        side = counts / f"{config['k']}.count"
+        for step in range(1, 100_000):
+            tb.report(v=step)
+            side.write_text(str(step))  # this many reports acknowledged
+            time.sleep(0.005)
+
+    exp = tb.run(trial, {"k": tb.grid([0, 1])}, metric="v", mode="max",
+                 storage_path=sys.argv[1], name="killed")
+    print(exp.path, flush=True)
+    exp.wait()
+    """
+)
+
+
+def test_a_killed_driver_loses_no_acknowledged_report(storage, tmp_path):
+    counts = tmp_path / "counts"
+    counts.mkdir()
+    env = {**os.environ, "RAY_ADDRESS": ray.get_runtime_context().gcs_address}
+    driver = subprocess.Popen(
+        [sys.executable, "-c", DRIVER, storage, str(counts)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        path = Path(driver.stdout.readline().strip())
+        events = path / "events.jsonl"
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and _results(events) < 150:
+            time.sleep(0.05)
+        assert _results(events) >= 150, driver.stderr.read()[-2000:] if driver.poll() else ""
+    finally:
+        driver.send_signal(signal.SIGKILL)
+        driver.wait(timeout=30)
+    time.sleep(3)  # Ray ends the dead driver's trials: their counts are final
+    acknowledged = {f.stem: int(f.read_text() or 0) for f in counts.glob("*.count")}
+    record = tb.load(path).log  # the file as tunebook reads it (a last line cut short skipped)
+    k_of = {e["trial_id"]: str(e["config"]["k"]) for e in record if e["event"] == "trial_started"}
+    kept: dict[str, int] = {}
+    for event in record:
+        if event["event"] == "result":
+            kept[k_of[event["trial_id"]]] = kept.get(k_of[event["trial_id"]], 0) + 1
+    lost = {k: n - kept.get(k, 0) for k, n in acknowledged.items() if n > kept.get(k, 0)}
+    assert sum(acknowledged.values()) >= 150 and not lost, (acknowledged, kept)
+
+
+def _results(events: Path) -> int:
+    try:
+        text = events.read_text()
+    except FileNotFoundError:
+        return 0
+    return sum(1 for line in text.splitlines() if '"event": "result"' in line)
