@@ -208,6 +208,18 @@ acc_typo = a
             MagicOptionError,
             "name=amount",
         ),
+        (  # quoted as a shell quotes, as the README writes it: the quotes are not the value
+            '--metric acc --mode max --resources "cpu=1,gpu=0.5"',
+            "a = uniform(0, 1)\nacc = a\n",
+            tb.OptionError,
+            "resources_per_trial asks for gpu=0.5, but no node has any",
+        ),
+        (
+            '--metric "acc --mode max',
+            "a = uniform(0, 1)\nacc = a\n",
+            MagicOptionError,
+            "the %%tune line does not parse: No closing quotation",
+        ),
         (
             "--metric acc --mode max",
             "a = uniform(2, 1)\nacc = a\n",

@@ -19,7 +19,7 @@ import pandas as pd
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.core.magic import Magics, line_cell_magic, magics_class
-from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.core.magic_arguments import argument, magic_arguments
 from traitlets import Any as AnyTrait
 
 from tunebook.cell import capture, parse_cell, trial_function
@@ -100,9 +100,15 @@ def _tune_help(function: Any) -> Any:
 
 
 def _args(line: str, parser_owner: Any) -> Any:
-    """Parse the magic's line; unknown options get a close-match suggestion."""
+    """Parse the magic's line as a shell would (``--resources "cpu=1,gpu=0.5"``: the quotes go,
+    where IPython's own splitting keeps them in the value); unknown options get a close-match
+    suggestion."""
     try:
-        return parse_argstring(parser_owner, line)
+        words = shlex.split(line)
+    except ValueError as err:  # an unclosed quote
+        raise MagicOptionError(f"the %%tune line does not parse: {err}: {line}") from None
+    try:
+        return parser_owner.parser.parse_args(words)
     except UsageError as err:
         message = str(err)
         known = [flag for option in CELL_OPTIONS for flag in flags(option)]
