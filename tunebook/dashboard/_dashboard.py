@@ -193,8 +193,7 @@ class Dashboard:
         assert experiment is not None
         try:
             while not experiment.done:
-                awaiting = self._awaiting_result
-                time.sleep(FIRST_POLL_S if awaiting else self._throttle.interval / 2)
+                time.sleep(FIRST_POLL_S if self._awaiting_result else self._throttle.interval / 2)
                 self.refresh()
             self.refresh(flush=True)
         except Exception as err:  # the view stays up, marked failed, with the error
@@ -220,7 +219,8 @@ class Dashboard:
             )
             if not self._throttle.due(len(self._log) - self._seen, flush=flush or first):
                 return False
-            self._awaiting_result = self._awaiting_result and not first
+            if first:
+                self._awaiting_result = False
             with self._state.lock:
                 state = self._state
                 state.follow(self._log)

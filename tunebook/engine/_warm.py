@@ -27,8 +27,9 @@ MOST = 8
 
 #: The Ray (GCS address) this process connected to itself: the only one kept ready.
 _owned: list[str] = []
-#: When each worker readied for this process stops being spared (monotonic clock), oldest
-#: first; a run's trials take workers from the front.
+#: The idle workers this process counts on for its next run, each as the monotonic time after
+#: which it is no longer counted (Ray's own first workers at a start, spared or not, count as
+#: long as those readied later), oldest first: a run's trials take them from the front.
 _ready: list[float] = []
 _lock = threading.Lock()
 
