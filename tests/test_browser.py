@@ -72,7 +72,8 @@ NOTEBOOK_CELLS = [
     # result for a few seconds: the next cell is timed
     "import tunebook as tb\n"
     "_ = tb.run(lambda config: tb.report(v=1), {}, metric='v', mode='max').wait()\n"
-    "time.sleep(5)",
+    "time.sleep(5)\n"
+    "_ = open('started', 'w').write(repr(time.time()))  # the kernel goes on to the %%tune cell",
     "%%tune -n 4 -c 2 --metric v --mode max -o live\n"
     "speed = uniform(0.5, 1.5)\n"
     "for step in range(1, 400):\n"
@@ -214,32 +215,37 @@ def lab_page(chromium: str, failure: str) -> Iterator[tuple[Any, list[str]]]:
             browser.close()
 
 
+#: Stamps the page's clock when the first dashboard's header is on the page, and when its
+#: learning curves first draw a point: in the figure's data, and on screen at a size.
+WATCH_FIRST_POINT = """() => {
+    const seen = window.__tunebookSeen = {};
+    const look = () => {
+        if (!seen.header && document.querySelector('.tunebook-dashboard .tunebook-header'))
+            seen.header = Date.now() / 1000;
+        const p = document.querySelector('.tunebook-dashboard .js-plotly-plot');
+        if (!seen.point && p && p.data && p.data.some(t => t.hovertemplate && t.x && t.x.length)
+                && p.getBoundingClientRect().height > 100
+                && p.querySelectorAll('.scatterlayer .point, .scatterlayer .js-line').length)
+            seen.point = Date.now() / 1000;
+    };
+    new MutationObserver(look).observe(document.body, {subtree: true, childList: true});
+}"""
+
+
 def test_dashboard_in_jupyterlab(chromium, lab):
     url, token, folder = lab
     with lab_page(chromium, "dashboard-failure.png") as (page, errors):
         page.goto(f"{url}/lab/tree/live.ipynb?token={token}&reset")
         wait_for_idle_kernel(page)
+        page.evaluate(WATCH_FIRST_POINT)
         page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
-        page.wait_for_function(  # the warm-up cell has run: the %%tune cell starts now
-            "() => /\\[\\d+\\]/.test(document.querySelectorAll("
-            "'.jp-CodeCell .jp-InputArea-prompt')[2].textContent)",
-            timeout=120_000,
-            polling=20,
-        )
-        started = time.monotonic()
-        page.wait_for_selector(".tunebook-dashboard .tunebook-header", timeout=120_000)
-        shown = time.monotonic() - started
-        page.wait_for_function(  # a point on screen: in the figure, and drawn at a size
-            "() => { const p = document.querySelector('.tunebook-dashboard .js-plotly-plot');"
-            " return p && p.data && p.data.some(t => t.hovertemplate && t.x && t.x.length)"
-            " && p.getBoundingClientRect().height > 100"
-            " && p.querySelectorAll('.scatterlayer .point, .scatterlayer .js-line').length > 0; }",
-            timeout=120_000,
-            polling=20,
-        )
-        drawn = time.monotonic() - started
-        # a warm kernel, a first dashboard on the page (plotly.js comes with it); no timing
-        # assert here (benchmarks/latency.py measures): this says what a person waited
+        page.wait_for_function("() => window.__tunebookSeen.point", timeout=240_000, polling=50)
+        seen = page.evaluate("() => window.__tunebookSeen")
+        started = float((folder / "started").read_text())
+        shown, drawn = seen["header"] - started, seen["point"] - started
+        # a warm kernel, a first dashboard on the page (plotly.js comes with it); both times on
+        # the machine's clock, from the moment the kernel starts the cell; no timing assert
+        # here (benchmarks/latency.py measures): this says what a person waited
         print(f"\nwarm %%tune cell -> dashboard {shown:.2f} s, first point drawn {drawn:.2f} s")
         record = SCREENSHOTS.parent / "browser-timings.json"
         record.write_text(json.dumps({"shown_s": shown, "first_point_s": drawn}))

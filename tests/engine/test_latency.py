@@ -8,13 +8,14 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 import ray
 
 from tunebook.engine import _warm
 from tunebook.engine._experiment import Experiment
-from tunebook.engine._ray_internals import PRELOAD, trial_actor_env
+from tunebook.engine._ray_internals import trial_actor_env
 from tunebook.events import EventLog
 
 pytestmark = pytest.mark.usefixtures("ray_session")
@@ -24,7 +25,19 @@ def test_trial_actors_need_no_runtime_env_of_their_own():
     # a trial actor with a runtime env of its own never gets one of the raylet's idle workers
     assert trial_actor_env() == {}
     assert os.environ["PL_DISABLE_FORK"] == "1"  # Ray Tune's setting, inherited instead
-    assert PRELOAD["preload_python_modules"] == ["ray.tune.trainable.function_trainable"]
+
+
+#: Whether a worker had tunebook's engine loaded before its task (defined in a module workers
+#: cannot import, so that unpickling it imports nothing of tunebook).
+LOADED = "def loaded():\n    import sys\n    return 'tunebook.engine' in sys.modules\n"
+
+
+def test_a_new_worker_has_the_engine_a_trial_unpickles_into_already_loaded():
+    scope: dict = {"__name__": "__not_importable__"}
+    exec(LOADED, scope)
+    # an env of its own: a worker process of its own, as the raylet starts one for a trial
+    fresh = ray.remote(runtime_env={"env_vars": {"TUNEBOOK_PROBE": str(time.time())}})
+    assert ray.get(fresh(scope["loaded"]).remote(), timeout=120)
 
 
 def test_the_workers_a_run_took_are_replaced_and_no_more():

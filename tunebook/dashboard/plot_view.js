@@ -12,6 +12,26 @@ function evaluate(source) {
   return module.exports;
 }
 
+// plotly's first figure on a page costs several times a later one (its styles, fonts, and
+// code paths made ready): paid once, off screen, as soon as plotly.js is there, not by the
+// first dashboard's first point
+async function warm(Plotly) {
+  const scratch = document.createElement("div");
+  scratch.style.cssText = "position:fixed;left:-10000px;top:0;width:600px;height:300px";
+  document.body.appendChild(scratch);
+  try {
+    const line = { type: "scatter", x: [1, 2, 3], y: [1, 3, 2], mode: "lines+markers" };
+    const layout = { xaxis: { title: { text: "x" } }, yaxis: { title: { text: "y" } } };
+    await Plotly.react(scratch, [line, { ...line, y: [2, 1, 3] }], layout, CONFIG);
+  } catch (error) {
+    console.warn("tunebook: plotly's warm-up failed", error);
+  } finally {
+    Plotly.purge(scratch);
+    scratch.remove();
+  }
+  return Plotly;
+}
+
 function ask(model) {
   return new Promise((resolve) => {
     const receive = (message) => {
@@ -28,7 +48,7 @@ function loadPlotly(model) {
   if (!globalThis.__tunebookPlotly) {
     const carried = model.get("plotly_source");
     const source = carried ? Promise.resolve(carried) : ask(model);
-    const loading = source.then(evaluate);
+    const loading = source.then(evaluate).then(warm);
     globalThis.__tunebookPlotly = loading;
     loading.catch(() => {
       // the next view asks again
@@ -71,13 +91,22 @@ async function render({ model, el }) {
   let revision = 0;
   let drawing = Promise.resolve();
   let waiting = false; // a figure came while the view had no width: drawn when it has one
+  let queued = false; // a draw waits for the one plotly is doing
   const draw = () => {
-    revision += 1;
-    figure.layout.datarevision = revision;
     waiting = !plot.isConnected || plot.clientWidth === 0; // not on the page, or a hidden tab
-    if (waiting) return;
+    if (waiting || queued) return; // a draw to come takes the figure as it is then
+    queued = true;
     drawing = drawing
-      .then(() => Plotly.react(plot, figure.data, figure.layout, CONFIG))
+      .then(() => {
+        queued = false;
+        // plotly gets a figure of its own: an update that comes while it draws changes ours,
+        // never what it draws (nor the revision it compares the next figure's against, which
+        // would then look unchanged and not be drawn)
+        revision += 1;
+        const data = figure.data.map((trace) => ({ ...trace }));
+        const layout = { ...structuredClone(figure.layout), datarevision: revision };
+        return Plotly.react(plot, data, layout, CONFIG);
+      })
       .catch((error) => console.error("tunebook: a figure failed to draw", error));
   };
   const receive = (message, buffers) => {

@@ -5,11 +5,11 @@ on a new worker process otherwise: about 3 s on 2 cores (Python, Ray's import an
 connection), and about 0.8 s more to import Ray Tune. So, on a Ray that tunebook connected
 this process to (started or joined, ``ensure_ray``), Ray Tune's env vars for its actors are
 the job's (no trial actor has an env of its own), and one idle worker per CPU of the node is
-kept ready for the next run: the raylet starts them (its ``PrestartWorkers``; they import Ray
-Tune first on a Ray that tunebook started) and spares them from its trimming of idle workers
-for ``KEEP_S``. A worker that ran an actor exits with it, so the end of each run replaces the
-workers its trials took. Only on a Ray of one node: on a cluster, trials take other nodes'
-workers, and tunebook leaves the cluster's workers to Ray.
+kept ready for the next run: the raylet starts them (its ``PrestartWorkers``; on a Ray that
+tunebook started, they import Ray Tune and tunebook's engine first) and spares them from its
+trimming of idle workers for ``KEEP_S``. A worker that ran an actor exits with it, so the end
+of each run replaces the workers its trials took. Only on a Ray of one node: on a cluster,
+trials take other nodes' workers, and tunebook leaves the cluster's workers to Ray.
 """
 
 from __future__ import annotations
