@@ -180,3 +180,20 @@ def report(log: EventLog, trial: str, iteration: int) -> None:
         iteration=iteration,
         metrics={"acc": iteration * (ord(trial) - 96) / 1000},
     )
+
+
+def quiet_record(folder, silent_for: float) -> float:
+    """A run's record with no end: trial a finished, b was running, and the driver's last
+    event (a heartbeat) came ``silent_for`` seconds ago. Returns that last event's time."""
+    import time
+
+    last = time.time() - silent_for
+    log = EventLog(folder / "events.jsonl")
+    log.append("experiment_started", time=last - 20, name=folder.name, metric="acc", mode="max")
+    for trial in ("a", "b"):
+        log.append("trial_started", time=last - 19, trial_id=trial, config={"lr": 0.1})
+        log.append("result", time=last - 18, trial_id=trial, iteration=1, metrics={"acc": 0.5})
+    log.append("trial_ended", time=last - 17, trial_id="a", status="terminated")
+    log.append("heartbeat", time=last)
+    log.close()
+    return last

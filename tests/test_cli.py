@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 
 import tunebook as tb
+from tests.logs import quiet_record
 from tests.objectives import chatty
 from tunebook.cli import main
+from tunebook.events import SILENT_AFTER_S
 
 
 @pytest.mark.usefixtures("ray_session")
@@ -56,3 +58,11 @@ def test_report_command_writes_a_static_page(storage, tmp_path, capsys):
     assert "Wrote" in capsys.readouterr().out
     again = tb.write_report(exp, tmp_path / "again.html").read_text()
     assert again.count("<table") == page.count("<table") and exp.name in again
+
+
+def test_show_says_a_run_whose_driver_is_gone_crashed(tmp_path, capsys):
+    quiet_record(tmp_path, silent_for=SILENT_AFTER_S + 5)
+    assert main(["show", str(tmp_path)]) == 0
+    first, second = capsys.readouterr().out.splitlines()[:2]
+    assert first.startswith(f"{tmp_path.name}: [crashed] 0 running, 1 terminated, 1 interrupted")
+    assert second.startswith("Crashed: the run's driver is gone: its record has no end and no")

@@ -6,8 +6,10 @@ import math
 import numpy as np
 import pytest
 
+from tests.logs import quiet_record
 from tunebook.errors import ResultsFolderError
-from tunebook.events import EVENTS_FILE, EventLog, json_safe
+from tunebook.events import EVENTS_FILE, SILENT_AFTER_S, EventLog, json_safe
+from tunebook.results import Results
 
 
 class Clock:
@@ -111,9 +113,62 @@ def test_damaged_or_missing_files_are_clear_errors(tmp_path):
     (tmp_path / EVENTS_FILE).write_text('not json\n{"event": "result"}\n')
     with pytest.raises(ResultsFolderError, match="line 1"):
         EventLog.read(tmp_path)
-    (tmp_path / EVENTS_FILE).write_text('{"event": "pickle"}\n{"event": "result"}\n')
-    with pytest.raises(ResultsFolderError, match="not a tunebook event"):
+    (tmp_path / EVENTS_FILE).write_text('[1, 2]\n{"event": "result"}\n')
+    with pytest.raises(ResultsFolderError, match="line 1: not a tunebook event"):
         EventLog.read(tmp_path)
+    (tmp_path / EVENTS_FILE).write_text('{"time": 1}\n{"event": "result"}\n')
+    with pytest.raises(ResultsFolderError, match="line 1: not a tunebook event"):
+        EventLog.read(tmp_path)
+
+
+def test_an_empty_record_is_a_clear_error_not_a_run_that_seems_to_go_on(tmp_path):
+    (tmp_path / EVENTS_FILE).write_text("\n")
+    with pytest.raises(ResultsFolderError) as caught:
+        EventLog.read(tmp_path)
+    assert str(caught.value).splitlines()[0] == (
+        f"{tmp_path / EVENTS_FILE} is empty: no event of an experiment was recorded in it (the "
+        "run never wrote its start, or the file was emptied). Nothing can be loaded from it."
+    )
+
+
+def test_a_record_that_is_not_utf8_names_its_line(tmp_path):
+    log = EventLog(tmp_path / EVENTS_FILE)
+    log.append("trial_started", trial_id="a", config={})
+    log.close()
+    with (tmp_path / EVENTS_FILE).open("ab") as f:
+        f.write(b'{"event": "result", "trial_id": "\xff"}\n')
+    with pytest.raises(ResultsFolderError, match=r"line 2: not UTF-8 text \(byte 0xff"):
+        EventLog.read(tmp_path)
+
+
+def test_a_newer_tunebooks_events_are_skipped_with_a_warning_and_the_rest_loads(tmp_path):
+    log = EventLog(tmp_path / EVENTS_FILE)
+    log.append("trial_started", trial_id="a", config={})
+    log.close()
+    with (tmp_path / EVENTS_FILE).open("a") as f:
+        f.write('{"event": "trial_paused", "time": 2, "trial_id": "a"}\n' * 2)
+        f.write('{"event": "result", "time": 3, "trial_id": "a", "metrics": {"v": 1}}\n')
+    with pytest.warns(UserWarning, match=r"'trial_paused' \(2\); a newer tunebook wrote them"):
+        again = EventLog.read(tmp_path)
+    assert [e["event"] for e in again] == ["trial_started", "result"]
+
+
+def test_each_line_is_strict_json_and_non_finite_numbers_read_back(tmp_path):
+    log = EventLog(tmp_path / EVENTS_FILE)
+    metrics = {"loss": math.nan, "up": math.inf, "down": -math.inf, "ok": 1.5}
+    log.append("result", trial_id="a", iteration=1, metrics=metrics, seen=[0.0, math.nan])
+    log.close()
+
+    def strict(token: str) -> None:
+        raise ValueError(f"not strict JSON: {token}")
+
+    line = (tmp_path / EVENTS_FILE).read_text().splitlines()[0]
+    written = json.loads(line, parse_constant=strict)  # as Node's JSON.parse or jq read it
+    assert written["metrics"] == {"loss": None, "up": None, "down": None, "ok": 1.5}
+    back = EventLog.read(tmp_path).events()[0]
+    assert math.isnan(back["metrics"]["loss"]) and math.isnan(back["seen"][1])
+    assert (back["metrics"]["up"], back["metrics"]["down"]) == (math.inf, -math.inf)
+    assert "nonfinite" not in back and back["metrics"]["ok"] == 1.5
 
 
 def test_cursor_reads_only_what_is_new():
@@ -136,3 +191,20 @@ def test_json_safe():
         "c": {"1": "x"},
     }
     assert json_safe(object).startswith("<class")
+
+
+def test_a_record_whose_driver_went_silent_reads_as_crashed_and_a_quiet_one_as_running(tmp_path):
+    last = quiet_record(tmp_path, silent_for=5)
+    before = (tmp_path / EVENTS_FILE).read_text()
+    quiet = Results(EventLog.read(tmp_path))
+    assert quiet.status == "running" and quiet.error is None
+    gone = Results(EventLog.read(tmp_path, now=last + SILENT_AFTER_S))
+    assert gone.status == "crashed"
+    assert gone.error.startswith("the run's driver is gone: its record has no end and no sign")
+    assert dict(zip(gone.trials.trial_id, gone.trials.status, strict=True)) == {
+        "a": "terminated",
+        "b": "interrupted",  # it was running: not running forever
+    }
+    assert gone.progress().line().startswith("[crashed] 0 running, 1 terminated, 1 interrupted")
+    assert gone.best().trial_id in ("a", "b")  # what they reported is kept
+    assert (tmp_path / EVENTS_FILE).read_text() == before  # the file is not changed

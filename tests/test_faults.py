@@ -15,6 +15,8 @@ import pytest
 import ray
 
 import tunebook as tb
+from tunebook.engine import _experiment
+from tunebook.events import SILENT_AFTER_S, EventLog
 
 pytestmark = pytest.mark.usefixtures("ray_session")
 
@@ -75,6 +77,25 @@ def test_a_killed_driver_loses_no_acknowledged_report(storage, tmp_path):
             kept[k_of[event["trial_id"]]] = kept.get(k_of[event["trial_id"]], 0) + 1
     lost = {k: n - kept.get(k, 0) for k, n in acknowledged.items() if n > kept.get(k, 0)}
     assert sum(acknowledged.values()) >= 150 and not lost, (acknowledged, kept)
+    # read at once, the killed run is only quiet; read once its driver has been silent for
+    # longer than heartbeats allow, it crashed, and its trials that were running say so
+    assert tb.load(path).status == "running"
+    later = tb.Results(EventLog.read(path, now=time.time() + SILENT_AFTER_S))
+    assert later.status == "crashed" and later.error.startswith("the run's driver is gone")
+    assert set(later.trials.status) == {"interrupted"}
+    assert len(later.history) == len(record.reports["trial_id"])  # every report kept
+
+
+def test_a_quiet_run_writes_heartbeats(storage, monkeypatch):
+    monkeypatch.setattr(_experiment, "HEARTBEAT_S", 0.3)
+
+    def long_step(config):
+        time.sleep(1.5)  # a trial in a long step: nothing else is written meanwhile
+        tb.report(v=1)
+
+    exp = tb.run(long_step, {"x": 1}, metric="v", mode="max", storage_path=storage, wait=True)
+    beats = [e for e in tb.load(exp.path).log if e["event"] == "heartbeat"]
+    assert len(beats) >= 2, [e["event"] for e in tb.load(exp.path).log]
 
 
 def _results(events: Path) -> int:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 import ray.cloudpickle as cloudpickle
 from IPython.core.interactiveshell import InteractiveShell
 
 import tunebook as tb
+from tests.logs import quiet_record
 from tunebook.cell import CellError
+from tunebook.events import SILENT_AFTER_S
 from tunebook.magic import MagicOptionError
 
 pytestmark = pytest.mark.usefixtures("ray_session")
@@ -141,6 +144,20 @@ space = {"a": tb.uniform(0, 1)}
     assert exp.wait(timeout=60) and exp.status == "stopped"
     assert "Stopping" in capsys.readouterr().out
     assert run(shell, "%tune list").set_index("name").loc[exp.name, "status"] == "stopped"
+
+
+def test_tune_list_shows_the_storage_folders_other_records_and_a_crashed_one(shell):
+    storage = Path(shell.find_magic("tune").__self__.storage_path)
+    (storage / "gone").mkdir()
+    quiet_record(storage / "gone", silent_for=SILENT_AFTER_S + 5)  # another kernel, killed
+    (storage / "quiet").mkdir()
+    quiet_record(storage / "quiet", silent_for=1)  # another kernel, trials in a long step
+    (storage / "broken").mkdir()
+    (storage / "broken" / "events.jsonl").write_text("\n")
+    listing = run(shell, "%tune list").set_index("name")
+    assert listing.loc["quiet", "status"] == "running"
+    assert listing.loc["gone", "status"] == "crashed" and listing.loc["gone", "trials"] == 2
+    assert listing.loc["broken", "status"] == "unreadable"
 
 
 def test_a_trial_that_never_reports_the_metric_stops_the_experiment(shell):

@@ -83,6 +83,8 @@ def _demo(args: argparse.Namespace) -> int:
 def _show(args: argparse.Namespace) -> int:
     results = Results.load(args.folder)
     print(f"{results.name}: {results.progress().line()}")
+    if results.status == "crashed":
+        print(f"Crashed: {results.error}.")
     summary(results, top=args.top)
     return 0
 

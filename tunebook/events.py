@@ -10,9 +10,11 @@ computed from these events.
 
 In memory the log is a list of events plus a columnar table of the reports (cheap to append
 to, cheap to turn into a DataFrame). On disk it is an append-only JSON Lines file,
-``events.jsonl``, in the experiment folder, written in small batches (at least once a second
-while the experiment runs, and at the end), so a crash of the kernel loses nothing that was
-written. Loading never executes code: it is plain JSON.
+``events.jsonl``, in the experiment folder: each event is written as it is appended (a killed
+process loses nothing it acknowledged) and synced to the disk at most once a second. Each line
+is strict JSON (NaN and infinities as ``null``, listed in the event's ``nonfinite``), so any
+tool reads it; loading never executes code, and events of kinds a newer tunebook added are
+skipped with a warning.
 
 This module needs neither Ray nor pandas.
 
@@ -63,8 +65,15 @@ KINDS = (
     "trial_retried",
     "trial_output",
     "trial_ended",
+    "heartbeat",
     "experiment_ended",
 )
+#: The driver writes a ``heartbeat`` when it has written nothing else for this many seconds, so
+#: that a quiet run (trials in a long step) still shows signs of life.
+HEARTBEAT_S = 5.0
+#: A record read with no end and no event in this many seconds is of a run whose driver is
+#: gone (killed, its machine stopped): six heartbeats missed.
+SILENT_AFTER_S = 30.0
 
 #: Columns of the report table that every report has; metrics get a column each.
 REPORT_COLUMNS = ("trial_id", "iteration", "time")
@@ -95,6 +104,45 @@ def json_safe(value: Any) -> Any:
         except (TypeError, ValueError):
             pass
     return repr(value)
+
+
+#: Where an event's non-finite numbers went: ``[[path, token], ...]``, each path the keys and
+#: indexes to a value written as ``null``, each token ``"NaN"``, ``"Infinity"`` or
+#: ``"-Infinity"``: strict JSON has no such numbers (Node's ``JSON.parse`` refuses them).
+NONFINITE = "nonfinite"
+_TOKENS = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
+
+
+def json_line(event: dict[str, Any]) -> str:
+    """``event`` as one line of strict JSON (non-finite numbers as :data:`NONFINITE` says)."""
+    try:
+        return json.dumps(event, allow_nan=False)
+    except ValueError:  # a NaN or an infinity somewhere: the rare case
+        found: list[list[Any]] = []
+        plain = _without_nonfinite(event, [], found)
+        plain[NONFINITE] = found
+        return json.dumps(plain, allow_nan=False)
+
+
+def _without_nonfinite(value: Any, path: list[Any], found: list[list[Any]]) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        found.append([path, _TOKENS[repr(value)]])
+        return None
+    if isinstance(value, dict):
+        return {k: _without_nonfinite(v, [*path, k], found) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_nonfinite(v, [*path, i], found) for i, v in enumerate(value)]
+    return value
+
+
+def _restore_nonfinite(event: dict[str, Any]) -> dict[str, Any]:
+    """An event read from a line, with the numbers :data:`NONFINITE` lists put back."""
+    for path, token in event.pop(NONFINITE, None) or []:
+        target: Any = event
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = float(token)
+    return event
 
 
 class EventLog:
@@ -128,6 +176,7 @@ class EventLog:
         self.syncs = 0  # times the file was synced to the disk
         self._file: Any = None  # opened at the first write: a run that never starts leaves none
         self._closed = False
+        self.last_time: float | None = None  # the time of the latest event appended
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -141,11 +190,12 @@ class EventLog:
         when = fields.pop("time", None)
         event = {"event": kind, "time": self._clock() if when is None else when}
         event.update(json_safe(fields))
-        line = json.dumps(event)
+        line = json_line(event)
         with self._lock:
             if self._closed:
                 raise RuntimeError(f"the event log {self.path} is closed")
             self._add(event)
+            self.last_time = float(event["time"])
             if self.path is not None:
                 self._write_locked(line)
         return event
@@ -251,11 +301,14 @@ class EventLog:
         return log
 
     @classmethod
-    def read(cls, path: str | Path) -> EventLog:
+    def read(cls, path: str | Path, *, now: float | None = None) -> EventLog:
         """Load an ``events.jsonl`` file, or the experiment folder that holds one.
 
         A last line cut short (the writer died mid-line) is skipped with a warning; a damaged
-        line anywhere else is an error.
+        line anywhere else is an error. A record with no end whose latest event is
+        :data:`SILENT_AFTER_S` older than ``now`` (default: the clock) is of a run whose driver
+        is gone: it reads as ended ``crashed``, its unfinished trials ``interrupted`` (events
+        added to the log read, marked ``inferred``; the file is left as it is).
         """
         path = Path(path)
         if path.is_dir():
@@ -265,8 +318,24 @@ class EventLog:
                 f"{path} does not exist: a tunebook experiment folder holds {EVENTS_FILE}. "
                 "Pass the folder that Experiment.path names."
             )
-        lines = path.read_text(encoding="utf-8").splitlines()
+        raw = path.read_bytes()
+        if not raw.strip():
+            raise ResultsFolderError(
+                f"{path} is empty: no event of an experiment was recorded in it (the run never "
+                "wrote its start, or the file was emptied). Nothing can be loaded from it."
+            )
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as err:
+            number = raw.count(b"\n", 0, err.start) + 1
+            raise ResultsFolderError(
+                f"{path}, line {number}: not UTF-8 text (byte {raw[err.start]:#04x} at offset "
+                f"{err.start}); tunebook writes its record as UTF-8 JSON, so this file was "
+                "damaged or is not a tunebook record."
+            ) from None
+        lines = text.splitlines()
         events: list[dict[str, Any]] = []
+        unknown: dict[str, int] = {}
         for number, line in enumerate(lines, start=1):
             if not line.strip():
                 continue
@@ -280,10 +349,46 @@ class EventLog:
                     )
                     continue
                 raise ResultsFolderError(f"{path}, line {number}: not JSON ({err}).") from None
-            if not isinstance(event, dict) or event.get("event") not in KINDS:
+            if not isinstance(event, dict) or not isinstance(event.get("event"), str):
                 raise ResultsFolderError(f"{path}, line {number}: not a tunebook event.")
-            events.append(event)
-        return cls.from_events(events)
+            if event["event"] not in KINDS:  # written by a newer tunebook: the rest still reads
+                unknown[event["event"]] = unknown.get(event["event"], 0) + 1
+                continue
+            events.append(_restore_nonfinite(event))
+        if unknown:
+            kinds = ", ".join(f"{kind!r} ({n})" for kind, n in unknown.items())
+            warnings.warn(
+                f"{path}: skipped events of kinds this version of tunebook does not know: "
+                f"{kinds}; a newer tunebook wrote them. Everything else is loaded.",
+                stacklevel=2,
+            )
+        log = cls.from_events(events)
+        log._end_if_silent(time.time() if now is None else now)
+        return log
+
+    def _end_if_silent(self, now: float) -> None:
+        events = self._events
+        if not events or any(e["event"] == "experiment_ended" for e in events):
+            return
+        last = max(float(e.get("time") or 0.0) for e in events)
+        if now - last < SILENT_AFTER_S:
+            return
+        unfinished: dict[str, None] = {}
+        for event in events:
+            if event["event"] == "trial_started":
+                unfinished[str(event.get("trial_id"))] = None
+            elif event["event"] == "trial_ended":
+                unfinished.pop(str(event.get("trial_id")), None)
+        ended = {"event": "trial_ended", "time": last, "status": "interrupted", "inferred": True}
+        for trial_id in unfinished:
+            self._add({**ended, "trial_id": trial_id})
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(last))
+        error = (
+            f"the run's driver is gone: its record has no end and no sign of life since {when} "
+            f"({now - last:.0f} s before it was read); the trials that were running are "
+            "interrupted, and everything they reported before is kept"
+        )
+        self._add({**ended, "event": "experiment_ended", "status": "crashed", "error": error})
 
 
 def flat_config(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -13,6 +13,7 @@ import os
 import re
 import shlex
 import sys
+import warnings
 from typing import Any
 
 import pandas as pd
@@ -26,9 +27,11 @@ from tunebook.cell import capture, parse_cell, trial_function
 from tunebook.dashboard import shows_widgets
 from tunebook.engine import OPTIONS, Experiment, experiments, run
 from tunebook.engine._algorithms import describe_knobs
+from tunebook.engine._launch import storage_folder
 from tunebook.engine._options import BY_NAME, Option
 from tunebook.engine._train import is_trainer
-from tunebook.errors import UserInputError, did_you_mean
+from tunebook.errors import ResultsFolderError, UserInputError, did_you_mean
+from tunebook.events import EVENTS_FILE
 from tunebook.results import Results
 from tunebook.space import Space
 
@@ -170,8 +173,8 @@ class _TuneMagic(Magics):
         flag is ``tb.run``'s keyword of the same name.
 
         As a line magic: ``%tune FUNC --space SPACE [options]`` tunes a function defined
-        elsewhere; ``%tune list`` lists this kernel's experiments; ``%tune stop [NAME]``
-        stops one (by name or variable), or every running one.
+        elsewhere; ``%tune list`` lists this kernel's experiments and the storage folder's
+        others; ``%tune stop [NAME]`` stops one (by name or variable), or every running one.
         """
         args = _args(line, self.tune)
         if cell is not None:
@@ -329,6 +332,8 @@ class _TuneMagic(Magics):
     # -- managing --------------------------------------------------------------------------
 
     def _list(self) -> pd.DataFrame:
+        """This kernel's experiments, then the other records of the storage folder (run by
+        another kernel or process: running, ended, or crashed when their driver is gone)."""
         rows = []
         for experiment in experiments():
             progress = experiment.progress()
@@ -345,6 +350,31 @@ class _TuneMagic(Magics):
                     "best": progress.best,
                     "elapsed_s": round(progress.elapsed, 1),
                     "path": str(experiment.path),
+                }
+            )
+        mine = {experiment.path for experiment in experiments()}
+        storage = storage_folder(getattr(self, "storage_path", None))  # the magic's default
+        for record in sorted(storage.glob(f"*/{EVENTS_FILE}")):
+            if record.parent in mine:
+                continue
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # a cut last line: the listing says no more
+                    results = Results.load(record.parent)
+                progress = results.progress()
+            except ResultsFolderError:
+                rows.append({"name": record.parent.name, "status": "unreadable"})
+                continue
+            rows.append(
+                {
+                    "name": results.name or record.parent.name,
+                    "variable": "",
+                    "status": progress.status,
+                    "trials": len(results.state.trials),
+                    "metric": progress.metric,
+                    "best": progress.best,
+                    "elapsed_s": round(progress.elapsed, 1),
+                    "path": str(record.parent),
                 }
             )
         columns = ["name", "variable", "status", "trials", "metric", "best", "elapsed_s", "path"]

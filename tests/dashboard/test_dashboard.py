@@ -10,9 +10,9 @@ import pytest
 
 import tunebook as tb
 from tests.clock import Clock
-from tests.logs import pbt_log, report, started_log
+from tests.logs import pbt_log, quiet_record, report, started_log
 from tunebook.dashboard import Dashboard
-from tunebook.events import EventLog
+from tunebook.events import SILENT_AFTER_S, EventLog
 from tunebook.results import Results
 
 
@@ -276,3 +276,12 @@ def test_plotly_reaches_the_page_with_a_view_made_for_it_once():
     )
     assert view.get_state()["plotly_source"] == ""
     assert Dashboard(started_log(), start=False).curves.get_state()["plotly_source"] == ""
+
+
+def test_the_dashboard_of_a_crashed_record_says_so(tmp_path):
+    quiet_record(tmp_path, silent_for=SILENT_AFTER_S + 5)
+    dashboard = Dashboard(tb.load(tmp_path))
+    header = re.sub("<[^>]+>", "", dashboard.header.value)
+    crashed = f"{tmp_path.name} [crashed] · 0 running · 1 terminated · 1 interrupted"
+    assert header.startswith(crashed)
+    assert dashboard.stop_button.description == "Crashed" and dashboard.stop_button.disabled

@@ -144,7 +144,14 @@ def test_readers_sharing_a_state_each_see_what_changed_since_they_last_read():
 
 def test_run_state_counts_and_best():
     s = state()
-    assert s.counts == {"running": 1, "terminated": 0, "pruned": 1, "stopped": 0, "error": 1}
+    assert s.counts == {
+        "running": 1,
+        "terminated": 0,
+        "pruned": 1,
+        "stopped": 0,
+        "error": 1,
+        "interrupted": 0,
+    }
     assert Progress.of(s).pending == 1
     assert s.best == ("a", 0.9)
     assert s.metrics == ["acc", "loss"]  # numbers only: "phase" is text

@@ -260,7 +260,8 @@ class Dashboard:
             if not live:
                 self.stop_button.disabled = True
                 self.stop_button.button_style = ""  # a finished run is no alarm
-                self.stop_button.description = {"stopped": "Stopped", "failed": "Failed"}.get(
+                words = {"stopped": "Stopped", "failed": "Failed", "crashed": "Crashed"}
+                self.stop_button.description = words.get(
                     progress.status, "Done" if progress.status != "running" else "Stop"
                 )
 

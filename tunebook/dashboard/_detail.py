@@ -9,7 +9,14 @@ import html
 from tunebook.events import resources_text
 from tunebook.results import Progress, TrialState, number_text, values_text
 
-STATUS_ICONS = {"running": "▶", "terminated": "✓", "pruned": "✂", "stopped": "■", "error": "✗"}
+STATUS_ICONS = {
+    "running": "▶",
+    "terminated": "✓",
+    "pruned": "✂",
+    "stopped": "■",
+    "error": "✗",
+    "interrupted": "↯",
+}
 #: The header lists at most this many of the best config's values.
 HEADER_VALUES = 8
 

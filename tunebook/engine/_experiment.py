@@ -13,7 +13,7 @@ from typing import Any
 
 from tunebook.engine._control import StopControl
 from tunebook.errors import ExperimentFailed, OptionError, TunebookError
-from tunebook.events import EventLog
+from tunebook.events import HEARTBEAT_S, EventLog
 from tunebook.results import Progress, Results
 
 #: Experiment states; all but "running" are final.
@@ -55,9 +55,13 @@ class Experiment:
         self._done = threading.Event()
         self._started = time.monotonic()
         self._thread = threading.Thread(target=self._fit, name=f"tunebook:{name}", daemon=True)
+        self._beating = threading.Thread(
+            target=self._beat, name=f"tunebook:{name}:beat", daemon=True
+        )
 
     def _start(self) -> Experiment:
         self._thread.start()
+        self._beating.start()
         return self
 
     def _fit(self) -> None:
@@ -90,6 +94,17 @@ class Experiment:
                 self._tuner = None  # release Ray Tune's objects
                 self._after_end()
                 self._done.set()
+
+    def _beat(self) -> None:
+        """A heartbeat in the record whenever nothing else was written for ``HEARTBEAT_S``: a
+        reader tells a quiet run from one whose driver is gone (``EventLog.read``)."""
+        while not self._done.wait(HEARTBEAT_S / 2):
+            last = self._log.last_time
+            if last is None or time.time() - last >= HEARTBEAT_S:
+                try:
+                    self._log.append("heartbeat")
+                except RuntimeError:  # closed: the run has just ended
+                    return
 
     def _after_end(self) -> None:
         """What the engine does once a run ended (readies workers for the next): never a

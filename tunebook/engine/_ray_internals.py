@@ -45,8 +45,8 @@ def loopback_only() -> None:
     ray_constants.ENABLE_RAY_CLUSTER = False  # read at import: set on the loaded constant too
 
 
-#: The modules each worker imports before work (Ray 2.60 ``_system_config``): Ray Tune's trial
-#: actor, and the engine a trial's ``report`` unpickles into (0.15 s of a trial's start).
+#: What each worker imports first (Ray 2.60 ``_system_config``): the trial actor, and the
+#: engine a trial's ``report`` unpickles into.
 PRELOAD = {"preload_python_modules": ["ray.tune.trainable.function_trainable", "tunebook.engine"]}
 
 
@@ -263,11 +263,10 @@ class ExploitView(NamedTuple):
 
 class ExploitHook:
     """Put before ``PopulationBasedTraining`` (or PB2) in a class's bases: each exploit is
-    given to :meth:`on_exploit` as an :class:`ExploitView`.
-
-    Read before Ray's ``_exploit``: the recipient's step and score and its old config; after
-    it: the new config, and the donor's checkpoint step (Ray resolves the donor's pending save
-    into ``last_result`` first). The recipient continues from that step.
+    given to :meth:`on_exploit` as an :class:`ExploitView`. Read before Ray's ``_exploit``:
+    the recipient's step and score and its old config; after it: the new config, and the
+    donor's checkpoint step (Ray resolves the donor's pending save into ``last_result``
+    first). The recipient continues from that step.
     """
 
     _operations: dict[str, Any] | None = None

@@ -27,6 +27,7 @@ _COLORS = {
     "pruned": ("#999999", "solid"),  # grey: stopped early by the scheduler, recedes
     "stopped": ("#CC79A7", "solid"),  # reddish purple
     "error": ("#D55E00", "dot"),  # vermillion, dotted
+    "interrupted": ("#E69F00", "dash"),  # orange, dashed: its run's driver died
 }
 
 #: Every status of the fold (``tunebook.results.TRIAL_STATUSES``), in its order, with its

@@ -18,6 +18,7 @@ WORDS = {
     "pruned": "pruned",
     "stopped": "stopped",
     "error": "error",
+    "interrupted": "interrupted",
 }
 #: The ETA is said once this many trials have ended, and at least twice as many as run at
 #: once: before, the pace of the first few (an early stop, a slow start) says little.
@@ -52,6 +53,7 @@ class Progress:
     metric: str | None
     status: str
     live: bool = False  # read while the run goes on (``now`` given): the ETA can be said
+    interrupted: int = 0  # running when the run's driver died
 
     @classmethod
     def of(cls, state: ExperimentState, now: float | None = None) -> Progress:
@@ -87,16 +89,24 @@ class Progress:
             metric=state.metric,
             status=state.status,
             live=running and now is not None,
+            interrupted=counts["interrupted"],
         )
 
     @property
     def done(self) -> int:
-        return self.terminated + self.pruned + self.stopped + self.errored
+        return self.terminated + self.pruned + self.stopped + self.errored + self.interrupted
 
     def parts(self) -> list[str]:
         """``["2 running", "5 done", "3 pruned", "1 pending"]``: running and done always,
         the other states when a trial is in them, pending when the total is known."""
-        counts = (self.running, self.terminated, self.pruned, self.stopped, self.errored)
+        counts = (
+            self.running,
+            self.terminated,
+            self.pruned,
+            self.stopped,
+            self.errored,
+            self.interrupted,
+        )
         parts = [
             f"{count} {WORDS[status]}"
             for status, count in zip(WORDS, counts, strict=True)

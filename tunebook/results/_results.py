@@ -106,7 +106,8 @@ class Results(_export.Exports):
 
     @property
     def status(self) -> str:
-        """running, completed, stopped, timed_out or failed."""
+        """running, completed, stopped, timed_out, failed, or crashed (a record read after its
+        driver died: its running trials are ``interrupted``)."""
         return self.state.status
 
     @property

@@ -36,8 +36,9 @@ if TYPE_CHECKING:
     from tunebook.events import EventLog
 
 #: How a trial can be. "pruned": stopped early by the scheduler (ASHA, median...);
-#: "stopped": by the user (stop(), stop_trial()) or the time budget.
-TRIAL_STATUSES = ("running", "terminated", "pruned", "stopped", "error")
+#: "stopped": by the user (stop(), stop_trial()) or the time budget; "interrupted": it was
+#: running when its run's driver died (a record read after a crash).
+TRIAL_STATUSES = ("running", "terminated", "pruned", "stopped", "error", "interrupted")
 #: The statuses of a trial that ran to an end of its own (not failed, not running): the
 #: trials ``refine``, ``importance`` and the slice plots rank.
 FINISHED = ("terminated", "pruned", "stopped")
@@ -113,8 +114,8 @@ class ExperimentState:
 
     @property
     def status(self) -> str:
-        """running, completed, stopped, timed_out or failed (from the record: a run whose
-        end is not recorded is running)."""
+        """running, completed, stopped, timed_out, failed or crashed (from the record: a run
+        whose end is not recorded is running; one read after its driver died, crashed)."""
         return "running" if self.end is None else str(self.end.get("status"))
 
     @property
