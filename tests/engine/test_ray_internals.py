@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 import ray
 
-from tunebook.engine._ray_internals import REACHES, WRITTEN_FOR
+from tunebook.engine._ray_internals import WRITTEN_FOR
+from tunebook.engine._ray_reaches import REACHES
 
 PACKAGE = Path(__file__).resolve().parents[2] / "tunebook"
 
@@ -48,7 +49,7 @@ def test_no_other_module_reaches_into_ray():
         PACKAGE / "local_cluster.py",
     ]
     for path in PACKAGE.rglob("*.py"):
-        if path.name == "_ray_internals.py":
+        if path.name in ("_ray_internals.py", "_ray_reaches.py"):  # the reaches, their table
             continue
         text = path.read_text()
         if re.search(r"ray\.(_private|_raylet|train\._internal)", text):

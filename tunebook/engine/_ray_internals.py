@@ -3,8 +3,8 @@
 tunebook stays on Ray Tune's machinery (its schedulers decide, its controller runs trials), and
 to record what they decide it reads some of their private state and wraps some of their
 private methods. Each such reach is here and nowhere else, written for Ray 2.60, and listed
-in :data:`REACHES`; ``tests/engine/test_ray_internals.py`` checks every one on the installed Ray,
-so that an upgrade that removes one fails there with the attribute's name.
+in ``_ray_reaches.REACHES``, which ``tests/engine/test_ray_internals.py`` checks on the
+installed Ray, so that an upgrade that removes one fails there with the attribute's name.
 
 The scheduler hooks turn Ray's private steps into plain calls with plain data:
 :class:`HalvingHook` (HyperBand halves a bracket) and :class:`ExploitHook` (PBT exploits).
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import copy
 import os
-from collections.abc import Callable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -111,6 +111,19 @@ def in_trial() -> bool:
     from ray.train._internal.session import get_session
 
     return get_session() is not None
+
+
+def kill_actors(ids: Iterable[str]) -> None:
+    """Kill the actors of these ids (hex) now, those already gone aside. ``ray.kill`` takes a
+    handle, and a handle kept to have one would keep alive an actor Ray Tune let go."""
+    import ray
+
+    core: Any = ray._private.worker.global_worker.core_worker  # type: ignore[attr-defined]
+    for hex_id in ids:
+        try:
+            core.kill_actor(ray.ActorID.from_hex(hex_id), True)  # no restart
+        except Exception:  # noqa: BLE001, S110 (gone already: nothing to kill)
+            pass
 
 
 def trial_actor(trial: Any) -> Any:
@@ -305,145 +318,3 @@ class ExploitHook:
 
     def on_exploit(self, view: ExploitView) -> None:
         """A member exploited another: the view says who, when and with what config."""
-
-
-# -- what the reach test checks -----------------------------------------------------------------
-
-
-class Reach(NamedTuple):
-    """One private attribute tunebook relies on, and how to read it on the installed Ray
-    (``read`` raises AttributeError or ImportError when it is gone)."""
-
-    name: str
-    read: Callable[[], Any]
-
-
-def _attribute(module: str, path: str) -> Callable[[], Any]:
-    """A reader of ``module``'s attribute ``path`` (dotted: a class's attribute too)."""
-    import importlib
-
-    return _on(lambda: importlib.import_module(module), path)
-
-
-def _made(module: str, factory: str, path: str) -> Callable[[], Any]:
-    """A reader of ``path`` on an object that ``module``'s ``factory()`` makes."""
-    return _on(lambda: _attribute(module, factory)()(), path)
-
-
-def _scheduler(name: str, **options: Any) -> Callable[[], Any]:
-    """A maker of Ray's scheduler ``name`` (metric m, max)."""
-
-    def make() -> Any:
-        from ray.tune import schedulers
-
-        return getattr(schedulers, name)(metric="m", mode="max", **options)
-
-    return make
-
-
-_asha = _scheduler("AsyncHyperBandScheduler")
-_hyperband = _scheduler("HyperBandScheduler")
-_pbt = _scheduler("PopulationBasedTraining", hyperparam_mutations={"x": [1, 2]})
-
-
-def _pbt_trial_state() -> Any:
-    from ray.tune.schedulers.pbt import _PBTTrialState
-
-    class Tagged:  # what Ray reads of a trial to make its state
-        experiment_tag = "reach"
-
-    return _PBTTrialState(Tagged())  # type: ignore[arg-type]
-
-
-def _tuner() -> Any:
-    import tempfile
-
-    from ray import tune
-
-    storage = tempfile.mkdtemp(prefix="tunebook-reach-")
-    return tune.Tuner(lambda config: None, run_config=tune.RunConfig(storage_path=storage))
-
-
-def _trainer() -> Any:
-    import ray.train
-    from ray.train.v2.api.data_parallel_trainer import DataParallelTrainer
-
-    return DataParallelTrainer(lambda: None, scaling_config=ray.train.ScalingConfig())
-
-
-def _on(make: Callable[[], Any], path: str) -> Callable[[], Any]:
-    """A reader of ``path`` (dotted) on what ``make()`` returns."""
-
-    def read() -> Any:
-        value = make()
-        for name in path.split("."):
-            value = getattr(value, name)
-        return value
-
-    return read
-
-
-#: Module attributes read as they are (``module``, dotted path).
-ATTRIBUTES = (
-    ("ray._private.ray_constants", "ENABLE_RAY_CLUSTER"),
-    ("ray._private.services", "canonicalize_bootstrap_address"),
-    ("ray._private.state", "actors"),
-    ("ray.tune.execution.class_cache", "DEFAULT_ENV_VARS"),
-    ("ray._private.grpc_utils", "init_grpc_channel"),
-    ("ray._private.worker", "Worker.runtime_env"),
-    ("ray._private.node", "Node.node_manager_port"),
-    ("ray.actor", "ActorHandle._actor_id"),
-    ("ray.train._internal.session", "get_session"),
-    ("ray.train._internal.storage", "StorageContext.trial_working_directory"),
-    ("ray.tune.schedulers", "HyperBandScheduler._process_bracket"),
-    ("ray.tune.schedulers", "HyperBandScheduler._create_bracket"),
-    *TRAINER_MODULES.values(),
-)
-
-#: Attributes of objects made with no arguments (``module``, class, dotted path).
-MADE = (
-    ("ray.tune.experiment.trial", "_TemporaryTrialState", "ray_actor"),  # Trial.temporary_state
-    ("ray.train", "ScalingConfig", "_resources_per_worker_not_none"),
-    ("ray.tune.search", "Searcher", "_metric"),
-    ("ray.tune.search", "Searcher", "_mode"),
-    *(
-        ("ray.core.generated.node_manager_pb2", "PrestartWorkersRequest", field)
-        for field in ("language", "job_id", "runtime_env_info", "keep_alive_duration_secs")
-    ),
-)
-
-REACHES = (
-    *(Reach(f"{module}.{path}", _attribute(module, path)) for module, path in ATTRIBUTES),
-    *(Reach(f"{cls}().{path}", _made(module, cls, path)) for module, cls, path in MADE),
-    *(
-        Reach(f"the module of logger {name}", _attribute(name, "logger"))
-        for name in (TOKEN_NOTICE_LOGGER, START_NOTICE_LOGGER)
-    ),
-    Reach("DataParallelTrainer.train_run_context", _on(_trainer, "train_run_context")),
-    *(
-        Reach(f"Tuner._local_tuner.{name}", _on(_tuner, f"_local_tuner.{name}"))
-        for name in ("trainable", "param_space", "_tune_config", "get_run_config")
-    ),
-    *(
-        Reach(f"AsyncHyperBandScheduler.{name}", _on(_asha, name))
-        for name in ("_trial_info", "_brackets", "_metric_op", "_max_t", "_time_attr")
-    ),
-    Reach("ASHA bracket._rungs", lambda: _asha()._brackets[0]._rungs),
-    Reach("ASHA bracket.cutoff", lambda: _asha()._brackets[0].cutoff),
-    *(
-        Reach(f"HyperBandScheduler.{name}", _on(_hyperband, name))
-        for name in ("_hyperbands", "_max_t_attr", "_time_attr", "_metric", "_metric_op")
-    ),
-    *(
-        Reach(f"HyperBand bracket.{name}", _on(lambda: _hyperband()._create_bracket(0), name))
-        for name in ("_halves", "_live_trials", "_cumul_r", "_n")
-    ),
-    *(
-        Reach(f"PopulationBasedTraining.{name}", _on(_pbt, name))
-        for name in ("_exploit", "_get_new_config", "_trial_state", "_time_attr", "_metric_op")
-    ),
-    *(
-        Reach(f"_PBTTrialState.{name}", _on(_pbt_trial_state, name))
-        for name in ("last_score", "last_train_time", "last_result")
-    ),
-)

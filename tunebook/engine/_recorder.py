@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +17,20 @@ from tunebook.engine._control import StopControl
 from tunebook.engine._ray_internals import (
     actor_id,
     actor_node,
+    kill_actors,
     scheduler_budget,
     trial_actor,
     trial_folder,
 )
 from tunebook.errors import MetricNotReportedError
 from tunebook.events import EventLog
+
+#: Seconds the trial actors of a run that is being stopped (``stop()``, the time budget) get
+#: to stop before they are killed. An actor runs one call at a time, so a trial in a long step
+#: takes its stop only when the step ends, and Ray Tune waits up to 5 s and then 10 s more
+#: (hard-coded in ``TuneController._cleanup_trials``) before it kills the actor itself. What
+#: the trial reported is in the record already.
+STOP_GRACE_S = 1.0
 
 #: Keys Ray Tune adds to every result; the rest is what the trial reported.
 RAY_KEYS = frozenset(
@@ -122,6 +132,8 @@ class Recorder(Callback):
         self._checkpoints: dict[str, list[str]] = {}  # trial -> checkpoint paths recorded
         self._output_seen: dict[str, int] = {}
         self._cut: set[str] = set()  # trials a scheduler's recorded decision stopped
+        self._began = time.monotonic()
+        self._reaper: threading.Timer | None = None  # kills what is left of a stopped run
 
     def __getstate__(self) -> dict[str, Any]:
         return {"_control": self._control}
@@ -247,11 +259,32 @@ class Recorder(Callback):
         if self._log is not None:
             self._log.append("trial_retried", trial_id=trial.trial_id, error=error_text(trial))
 
+    def setup(self, *args: Any, **info: Any) -> None:
+        # Ray Tune's time budget (its TimeoutStopper, made before the callbacks are set up)
+        # runs out before this clock's: a run seen here as past its budget is Ray's to stop
+        self._began = time.monotonic()
+
     def on_step_end(self, iteration: int, trials: list[RayTrial], **info: Any) -> None:
-        if self._log is not None:
-            self._log.tick()
+        if self._log is None:
+            return
+        self._log.tick()
+        if self._reaper is None and self._stopping(trials):
+            self._reaper = threading.Timer(STOP_GRACE_S, kill_actors, [sorted(self.actors)])
+            self._reaper.daemon = True
+            self._reaper.start()
+
+    def _stopping(self, trials: list[RayTrial]) -> bool:
+        """Whether the run is being stopped (by the user, or its time budget) and no trial is
+        left to run: Ray Tune is about to stop every actor of the run."""
+        budget = self._time_budget_s
+        stopped = self._control.stopping_all or (
+            budget is not None and time.monotonic() - self._began >= budget
+        )
+        return stopped and all(t.status in (RayTrial.TERMINATED, RayTrial.ERROR) for t in trials)
 
     def on_experiment_end(self, trials: list[RayTrial], **info: Any) -> None:
+        if self._reaper is not None:
+            self._reaper.cancel()  # every actor stopped in time
         if self._log is None:
             return
         reason = "stopped by the user" if self._control.stopping_all else "experiment ended"
