@@ -28,8 +28,10 @@ def test_only_the_users_mistakes_render_as_one_line():
         "OptionError: mode must be 'max' or 'min'"
     ]
     assert SpaceTypeError("x")._render_traceback_() == ["SpaceTypeError: x"]
+    # a trial function that never reports the metric is the user's mistake too
+    assert MetricNotReportedError("x")._render_traceback_() == ["MetricNotReportedError: x"]
     # what went wrong in a run, or in a folder, keeps IPython's traceback
-    for error in (ExperimentFailed, MetricNotReportedError, ResultsFolderError, TunebookError):
+    for error in (ExperimentFailed, ResultsFolderError, TunebookError):
         assert not hasattr(error("x"), "_render_traceback_"), error
 
 

@@ -171,8 +171,10 @@ acc_typo = a
     )
     with pytest.raises(
         tb.MetricNotReportedError, match=r"without ever reporting `acc`.*it reported: epoch, loss"
-    ):
+    ) as caught:
         exp.wait(timeout=120)
+    # the notebook shows the message alone, not under a traceback through tunebook and Ray
+    assert caught.value._render_traceback_() == [f"MetricNotReportedError: {caught.value}"]
     assert exp.status == "failed"
     assert len(exp.snapshot().trials) < 20  # it did not run 20 useless trials
     assert tb.load(exp.path).status == "failed"

@@ -23,15 +23,16 @@ from __future__ import annotations
 
 import ast
 import builtins
+import difflib
 import types
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import ray.cloudpickle as cloudpickle
 
 from tunebook import space as vocabulary
-from tunebook.errors import SpaceTypeError, SpaceValueError, UserInputError
+from tunebook.errors import SpaceTypeError, SpaceValueError, UserInputError, did_you_mean
 
 __all__ = ["CellError", "TrialCell", "capture", "parse_cell"]
 
@@ -88,6 +89,47 @@ def _is_space_line(statement: ast.stmt) -> bool:
         and isinstance(statement.targets[0], ast.Name)
         and _space_call_name(statement.value) is not None
     )
+
+
+def _misspelt_space_call(
+    cell: str, statement: ast.stmt, known: Mapping[str, Any], offset: int
+) -> None:
+    """Refuse ``a = unifrom(0, 1)`` where a space line was meant: the first line that is not
+    one assigns the call of a name close to a space function's, a name that neither ``known``
+    (the notebook's names and the parameters) nor Python's builtins define: it ends the space
+    lines, and would fail in the trial."""
+    if not (
+        isinstance(statement, ast.Assign)
+        and len(statement.targets) == 1
+        and isinstance(statement.targets[0], ast.Name)
+        and isinstance(statement.value, ast.Call)
+    ):
+        return
+    func = statement.value.func
+    if isinstance(func, ast.Name):
+        name = called = func.id
+        if name in known or hasattr(builtins, name):
+            return
+    elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+        prefix, name = func.value.id, func.attr
+        called = f"{prefix}.{name}"
+        if prefix not in SPACE_PREFIXES or hasattr(known.get(prefix), name):
+            return
+    else:
+        return
+    # a near miss only (unifrom, randnit): ``score`` or ``choose`` are the notebook's own
+    meant = did_you_mean(name, SPACE_CALLS) if close_matches(name, list(SPACE_CALLS)) else ""
+    if meant:
+        raise CellError(
+            f"`{ast.get_source_segment(cell, statement)}` calls `{called}`, which is not a "
+            f"space function ({', '.join(SPACE_CALLS)}).{meant}",
+            statement.lineno + offset,
+        )
+
+
+def close_matches(name: str, allowed: Sequence[str]) -> list[str]:
+    """The names of ``allowed`` that ``name`` is a near miss of (one or two letters)."""
+    return difflib.get_close_matches(name, allowed, n=1, cutoff=0.8)
 
 
 class _Names(ast.NodeVisitor):
@@ -224,6 +266,12 @@ def parse_cell(
         statement = statements.pop(0)
         assert isinstance(statement, ast.Assign)
         space_lines.append(statement)
+    if statements:
+        named = [
+            line.targets[0].id for line in space_lines if isinstance(line.targets[0], ast.Name)
+        ]
+        known = {**dict(namespace or {}), **dict.fromkeys([*named, *(base or {})])}
+        _misspelt_space_call(cell, statements[0], known, offset)
     if not space_lines and base is None:
         raise CellError(
             "the cell starts with no search space: begin it with lines such as "

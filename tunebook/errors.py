@@ -38,8 +38,9 @@ class ExperimentFailed(TunebookError):
     """Ray Tune's driver failed: the experiment ended before its trials did."""
 
 
-class MetricNotReportedError(TunebookError, LookupError):
-    """An answer needs a metric that no trial has reported (yet)."""
+class MetricNotReportedError(UserInputError, LookupError):
+    """An answer needs a metric that no trial has reported (yet): the trial function's
+    mistake, shown without a traceback through tunebook and Ray."""
 
 
 class ResultsFolderError(TunebookError, OSError):

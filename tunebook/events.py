@@ -80,8 +80,8 @@ REPORT_COLUMNS = ("trial_id", "iteration", "time")
 
 
 def json_safe(value: Any) -> Any:
-    """``value`` as plain JSON data: numpy scalars become numbers, tuples lists, and anything
-    JSON cannot hold its ``repr``. NaN and infinities stay floats (Python's json reads them back).
+    """``value`` as plain JSON data: numpy scalars and arrays become numbers and lists, tuples
+    lists, the rest its ``repr``. NaN and infinities stay floats (``json_line`` writes them).
 
     Example:
         >>> json_safe({"a": (1, 2), "f": print})
@@ -97,10 +97,10 @@ def json_safe(value: Any) -> Any:
         return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [json_safe(v) for v in value]
-    item = getattr(value, "item", None)  # numpy / torch scalars
-    if callable(item) and getattr(value, "ndim", None) == 0:
+    tolist = getattr(value, "tolist", None)  # numpy / torch scalars and arrays: their values
+    if callable(tolist) and isinstance(getattr(value, "ndim", None), int):
         try:
-            return json_safe(item())
+            return json_safe(tolist())
         except (TypeError, ValueError):
             pass
     return repr(value)

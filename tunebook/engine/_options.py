@@ -10,6 +10,8 @@ README), so they cannot drift apart. A ``%%tune`` flag is the keyword with dashe
 from __future__ import annotations
 
 import math
+import numbers
+import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -99,10 +101,18 @@ def _samples(name: str, value: Any) -> int:
     return value
 
 
-def _integer(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise OptionError(f"{name} must be an integer, got {value!r}.")
-    return value
+#: The seeds numpy's random generators take (Optuna's samplers, BayesOpt's): 0 to 2**32 - 1.
+SEED_LIMIT = 2**32
+
+
+def _seed(name: str, value: Any) -> int:
+    integral = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    if not integral or not 0 <= int(value) < SEED_LIMIT:
+        raise OptionError(
+            f"{name} must be an integer from 0 to 2**32 - 1 (numpy's range, which the searches "
+            f"use), got {value!r}. Write, for example, {name}=0."
+        )
+    return int(value)
 
 
 def _resources(name: str, value: Any) -> dict[str, float]:
@@ -122,6 +132,12 @@ def _experiment_name(name: str, value: Any) -> str:
             f"name {value!r} must start with a letter or digit and hold only letters, digits, "
             "'.', '_' and '-' (it names the experiment's folder)."
         )
+    return value
+
+
+def _folder(name: str, value: Any) -> str | os.PathLike[str]:
+    if not isinstance(value, str | os.PathLike) or not str(value):
+        raise OptionError(f"{name} must be a folder's path (a str or pathlib.Path), got {value!r}.")
     return value
 
 
@@ -299,13 +315,14 @@ OPTIONS = (
         flags=("--time-budget",),
         config=True,
     ),
-    Option("seed", "seeds the search, for a repeatable choice of configs", _integer, cell=int),
+    Option("seed", "seeds the search, for a repeatable choice of configs", _seed, cell=int),
     Option(
         "name", "the experiment's name and folder (default: objective and time)", _experiment_name
     ),
     Option(
         "storage_path",
         "the folder of experiment folders (default $TUNEBOOK_RESULTS or ~/tunebook_results)",
+        _folder,
         config=True,
     ),
     Option("address", "a Ray cluster to run on (default RAY_ADDRESS, else a local Ray)", _text),

@@ -4,6 +4,7 @@ defaults, and start it through the one launch (``tunebook.engine._launch``)."""
 from __future__ import annotations
 
 import inspect
+import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,8 @@ from tunebook.space import Space
 
 #: Trials sampled when num_samples is not given and the space has something to sample.
 DEFAULT_SAMPLES = 10
+#: Where the experiment folders go without a storage_path (``default_storage``).
+DEFAULT_STORAGE = "$TUNEBOOK_RESULTS, else ~/tunebook_results"
 
 
 def default_samples(space: Space) -> int:
@@ -31,6 +34,31 @@ def default_samples(space: Space) -> int:
 
     kinds = {spec["type"] for spec in flat_space(space.to_dict()).values()}
     return DEFAULT_SAMPLES if kinds - {"constant", "grid"} else 1
+
+
+def check_storage(folder: Path, given: bool) -> Path:
+    """Refuse, before Ray starts, a folder of experiments the run could not write in: a file,
+    a path under a file, a folder (or for one still to be made, the nearest that exists) one
+    cannot write to. ``given``: the folder is ``storage_path``, not the default."""
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent  # the folders below it, the run makes
+    if not existing.is_dir():
+        problem = "is a file, not a folder"
+    elif not os.access(existing, os.W_OK | os.X_OK):
+        problem = "is a folder you cannot write to"
+    else:
+        return folder
+    what = "storage_path" if given else f"the default storage_path ({DEFAULT_STORAGE})"
+    wrong = (
+        f"{problem}: the experiments' folders go in it"
+        if existing == folder
+        else f"cannot be made: {str(existing)!r} {problem}"
+    )
+    raise OptionError(
+        f"{what} {str(folder)!r} {wrong}. Pass storage_path= a folder you can write to (one "
+        "that does not exist yet is made)."
+    )
 
 
 def _own_metric(objects: list[Any], metric: str, mode: str) -> bool:
@@ -185,7 +213,7 @@ def run(
     )
     own = _own_metric([ray_scheduler, search_alg], metric, mode)
     resources = o["resources_per_trial"]
-    storage = storage_folder(o["storage_path"])
+    storage = check_storage(storage_folder(o["storage_path"]), given=bool(o["storage_path"]))
     name = unique_name(o["name"], label, storage)  # a name taken: refused before Ray starts
     cluster = ensure_ray(o["address"])
     if resources:
@@ -352,7 +380,7 @@ def record(
     label = getattr(parts.trainable, "__name__", None) or type(parts.trainable).__name__
     if name is not None:
         BY_NAME["name"].check("name", name)
-    storage = storage_folder(storage_path)
+    storage = check_storage(storage_folder(storage_path), given=bool(storage_path))
     name = unique_name(name, str(run_config.name or label), storage)
     cluster = ensure_ray()
     ship_by_value(parts.trainable)

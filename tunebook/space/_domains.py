@@ -7,6 +7,7 @@ not when this module is: reading a described space (a results folder) needs no R
 
 from __future__ import annotations
 
+import inspect
 import sys
 from collections.abc import Mapping, Sequence
 from types import ModuleType
@@ -223,10 +224,12 @@ def build(described: Mapping[str, Any]) -> Any:
 
 
 def validate_domain(name: str, value: Any) -> None:
-    """Check a domain, including one made by Ray Tune directly, with tunebook's rules.
+    """Check a domain, including one made by Ray Tune directly, with tunebook's rules; or a
+    constant: the domains inside its lists and tuples, and that JSON holds what it holds.
 
     Raises:
-        SpaceValueError, SpaceTypeError: naming the parameter, the value and the rule.
+        SpaceValueError, SpaceTypeError: naming the parameter (``x[0]`` inside a list), the
+            value and the rule.
 
     Example:
         >>> from ray import tune
@@ -235,10 +238,74 @@ def validate_domain(name: str, value: Any) -> None:
         ...
         tunebook.errors.SpaceValueError: parameter 'lr': uniform(2, 1): ...
     """
+    described = spec(value)
+    if described["type"] == "constant":
+        _constant(name, value)
+        return
     try:
-        check(spec(value))
+        check(described)
     except (SpaceValueError, SpaceTypeError) as err:
         raise type(err)(f"parameter {name!r}: {err}") from None
+
+
+#: What a constant may hold besides lists, tuples and dicts: what the record keeps as JSON
+#: (numpy arrays and scalars of these kinds become its numbers, strings and lists).
+_JSON_SCALARS = (type(None), bool, int, float, str)
+_NUMPY_KINDS = "biufU"  # bool, int, unsigned, float, str (not object, complex, dates, bytes)
+
+
+def _constant(name: str, value: Any) -> None:
+    """A constant reaches the trial as it is and the record as JSON: refuse what the two
+    would not agree on (a set, a function, an object), and check the domains Ray samples
+    inside lists and tuples (``{"x": [tune.uniform(0, 1)]}``) as a dict's are."""
+    if isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            validate_domain(f"{name}[{index}]", item)
+    elif isinstance(value, Mapping):  # a dict inside a list: Ray samples its domains too
+        for key, item in value.items():
+            validate_domain(f"{name}[{key!r}]", item)
+    elif isinstance(value, set | frozenset):
+        try:
+            items = sorted(value)
+        except TypeError:
+            items = list(value)
+        raise SpaceTypeError(
+            f"parameter {name!r}: {value!r} is a set, and a set cannot be a constant: it has no "
+            "order, so the record (JSON) could not say what the trial got. Write a list or "
+            f"tuple, {items!r}; to search over its values, use tb.choice({items!r}) or "
+            f"tb.grid({items!r})."
+        )
+    elif not isinstance(value, _JSON_SCALARS) and not _numpy_data(value):
+        root = name.split("[")[0]
+        raise SpaceTypeError(
+            f"parameter {name!r}: {_shown(value)} cannot be a constant: constants are recorded "
+            "as JSON, so they are numbers, strings, booleans, None, numpy arrays, or lists, "
+            "tuples and dicts of these. Use it in the trial function by name instead (a "
+            f"closure), or pass it with tb.run(..., with_parameters={{{root!r}: ...}}) and "
+            "take it as a keyword argument."
+        )
+
+
+def _numpy_data(value: Any) -> bool:
+    """A numpy array or scalar of numbers, booleans or strings (without numpy loaded,
+    nothing is one)."""
+    numpy = sys.modules.get("numpy")
+    return (
+        numpy is not None
+        and isinstance(value, numpy.ndarray | numpy.generic)
+        and value.dtype.kind in _NUMPY_KINDS
+    )
+
+
+def _shown(value: Any) -> str:
+    """``the function make_model``, ``the class Model``, else the value's repr and type."""
+    if inspect.isclass(value):
+        return f"the class {value.__name__}"
+    if inspect.isroutine(value):
+        return f"the function {getattr(value, '__name__', repr(value))}"
+    text = repr(value)
+    text = text if len(text) <= 80 else text[:77] + "..."
+    return f"{text} ({type(value).__name__})"
 
 
 if RAY_DOMAINS in sys.modules:  # Ray came first: its domains read well from now on too
