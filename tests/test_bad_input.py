@@ -1,8 +1,9 @@
 """The catalogue of bad inputs: each is refused with the first line a user sees (the bad value,
 what is allowed, the fix), before Ray starts and before any experiment folder is written.
 
-Pure: no test here starts Ray (the one that runs ``tb.run`` end to end does so in a
-subprocess, and asserts that Ray was never started there).
+The ``tb.run`` cases start no Ray (the one that runs ``tb.run`` end to end does so in a
+subprocess, and asserts that Ray was never started there); the ``%%tune`` cells run in a real
+IPython shell beside the session's Ray (some checks read its nodes), and start no experiment.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from tunebook.cell import CellError, parse_cell
 from tunebook.engine import OPTIONS
 from tunebook.errors import OptionError, SpaceTypeError, SpaceValueError
 from tunebook.events import json_safe
+from tunebook.magic import MagicOptionError
 
 ROOT = Path(__file__).resolve().parents[1]
 FIX = "Pass storage_path= a folder you can write to (one that does not exist yet is made)."
@@ -377,3 +379,470 @@ def test_nothing_starts_ray_in_a_fresh_interpreter(tmp_path):
         "ray_started": False,
     }
     assert list(tmp_path.rglob("events.jsonl")) == []
+
+
+# %%tune: every bad cell, through a real IPython shell (the session's Ray for the checks that
+# read its nodes): the one line IPython shows, no traceback, no experiment started
+
+CELL = "a = uniform(0, 1)\nacc = a\n"
+
+
+@pytest.fixture(scope="module")
+def shell(tmp_path_factory):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    ip = InteractiveShell.instance()
+    ip.run_line_magic("load_ext", "tunebook")
+    storage = str(tmp_path_factory.mktemp("bad-cells"))
+    ip.run_line_magic("config", f"TuneMagic.storage_path = {storage!r}")
+    return ip
+
+
+@pytest.mark.usefixtures("ray_session")
+@pytest.mark.parametrize(
+    ("line", "cell", "error", "first"),
+    [
+        (
+            "--metrc acc --mode max",
+            CELL,
+            MagicOptionError,
+            "unknown option --metrc. Did you mean '--metric'? See %%tune? for every option.",
+        ),
+        (
+            "--metric acc --mode maximum",
+            CELL,
+            MagicOptionError,
+            (
+                "argument --mode: invalid choice: 'maximum' (choose from 'max', 'min'). See "
+                "%%tune? for every option."
+            ),
+        ),
+        (
+            "-n many --metric acc --mode max",
+            CELL,
+            MagicOptionError,
+            (
+                "argument --num-samples/-n/--samples: invalid int value: 'many'. See %%tune? for "
+                "every option."
+            ),
+        ),
+        (
+            "--mode max",
+            CELL,
+            MagicOptionError,
+            (
+                "--metric is required: the metric to optimise, as the trial reports it (or set a "
+                "default with %config TuneMagic.metric = 'acc')."
+            ),
+        ),
+        (
+            "--metric acc",
+            CELL,
+            MagicOptionError,
+            (
+                "--mode is required: max or min: whether more or less of the metric is better "
+                "(or set a default with %config TuneMagic.mode = 'max')."
+            ),
+        ),
+        (
+            "--metric acc --mode max --scheduler ahsa",
+            CELL,
+            OptionError,
+            (
+                "unknown scheduler 'ahsa'; tunebook knows fifo, asha, hyperband, median, bohb, "
+                "pbt, pb2, or pass a Ray Tune object. Did you mean 'asha'?"
+            ),
+        ),
+        (
+            "--metric acc --mode max --search tpee",
+            CELL,
+            OptionError,
+            (
+                "unknown search 'tpee'; tunebook knows random, grid, tpe, gp, qmc, cmaes, "
+                "hyperopt, bohb, bayesopt, or pass a Ray Tune object. Did you mean 'tpe'?"
+            ),
+        ),
+        (
+            "--metric acc --mode max --resources gpu=0.5",
+            CELL,
+            OptionError,
+            (
+                "resources_per_trial asks for gpu=0.5, but no node has any: no trial could ever "
+                "start. Leave gpu out, or connect to a cluster whose nodes have it."
+            ),
+        ),
+        (
+            "--metric acc --mode max --checkpoint-score loss",
+            CELL,
+            OptionError,
+            (
+                "checkpoint_score='loss': say whether more or less loss is better, as 'loss:max' "
+                "or 'loss:min' (the experiment's mode is for 'acc')."
+            ),
+        ),
+        (
+            "--metric acc --mode max --resources cpu",
+            CELL,
+            MagicOptionError,
+            (
+                "--resources 'cpu': write name=amount pairs separated by commas, such as "
+                '"cpu=1,gpu=0.5".'
+            ),
+        ),
+        (
+            '--metric acc --mode max --resources "cpu=1,gpu=0.5"',
+            CELL,
+            OptionError,
+            (
+                "resources_per_trial asks for gpu=0.5, but no node has any: no trial could ever "
+                "start. Leave gpu out, or connect to a cluster whose nodes have it."
+            ),
+        ),
+        (
+            '--metric "acc --mode max',
+            CELL,
+            MagicOptionError,
+            'the %%tune line does not parse: No closing quotation: --metric "acc --mode max',
+        ),
+        (
+            "--metric acc --mode max --time-budget 0",
+            CELL,
+            OptionError,
+            "time_budget_s must be a positive number, got 0.0.",
+        ),
+        (
+            "--metric acc --mode max -c 0",
+            CELL,
+            OptionError,
+            "max_concurrent_trials must be an integer >= 1, got 0.",
+        ),
+        (
+            "--metric acc --mode max -n 0",
+            CELL,
+            OptionError,
+            "num_samples must be an integer >= 1 (or -1 with a time_budget_s), got 0.",
+        ),
+        (
+            "--metric acc --mode max --seed -1",
+            CELL,
+            OptionError,
+            (
+                "seed must be an integer from 0 to 2**32 - 1 (numpy's range, which the searches "
+                "use), got -1. Write, for example, seed=0."
+            ),
+        ),
+        (
+            "--metric acc --mode max --storage-path /etc/hostname",
+            CELL,
+            OptionError,
+            (
+                "storage_path '/etc/hostname' is a file, not a folder: the experiments' folders "
+                "go in it. Pass storage_path= a folder you can write to (one that does not exist "
+                "yet is made)."
+            ),
+        ),
+        (
+            "--metric acc --mode max",
+            "a = uniform(2, 1)\nacc = a\n",
+            CellError,
+            (
+                "line 2: parameter 'a': uniform(2, 1): `lower` must be less than `upper`, but 2 "
+                "> 1. Did you mean uniform(1, 2)?"
+            ),
+        ),
+        (
+            "--metric acc --mode max",
+            "a = uniform(0, 1)\nb = randint(3, 3)\nacc = a\n",
+            CellError,
+            (
+                "line 3: parameter 'b': randint(3, 3) is empty: `upper` is exclusive, so it must "
+                "be greater than `lower` (3). For the single value 3, use randint(3, 4) or the "
+                "constant 3."
+            ),
+        ),
+        (
+            "--metric acc --mode max",
+            "a = unifrom(0, 1)\nacc = a\n",
+            CellError,
+            (
+                "line 2: `a = unifrom(0, 1)` calls `unifrom`, which is not a space function "
+                "(uniform, loguniform, quniform, qloguniform, randint, lograndint, choice, grid, "
+                "grid_search, randn). Did you mean 'uniform'?"
+            ),
+        ),
+        (
+            "--metric acc --mode max",
+            "a = choice([])\nacc = a\n",
+            CellError,
+            (
+                "line 2: parameter 'a': choice([]) has nothing to choose from: give at least one "
+                "value."
+            ),
+        ),
+        (
+            "--metric acc --mode max",
+            "a = uniform(0, 1)\nif a\n    acc = a\n",
+            CellError,
+            "line 3: expected ':': 'if a'",
+        ),
+        (
+            "--metric acc --mode max",
+            "a = uniform(0, 1)\n",
+            CellError,
+            (
+                "line 2: the cell has a search space but no trial body: below the space lines, "
+                "write the code that trains and calls report(acc=...)."
+            ),
+        ),
+        (
+            "--metric acc --mode max",
+            "a = uniform(0, 1)\nacc = a + undefined_thing\n",
+            CellError,
+            (
+                "line 3: the body reads `undefined_thing`, which the notebook does not define. "
+                "Run the cell that defines it first, or define it in the body."
+            ),
+        ),
+        (
+            "--metric acc --mode max",
+            "a = uniform(0, 1)\nloss = a\n",
+            CellError,
+            (
+                "line 3: the body never reports `acc`: call report(acc=...) after each epoch, or "
+                "assign `acc = ...` to report it once at the end."
+            ),
+        ),
+        (
+            "--metric acc --mode max",
+            "acc = 1\n",
+            CellError,
+            (
+                "line 2: the cell starts with no search space: begin it with lines such as `lr = "
+                "loguniform(1e-4, 1e-1)` (uniform, loguniform, randint, choice, grid, ...)."
+            ),
+        ),
+    ],
+)
+def test_a_bad_tune_cell_is_one_clear_line_and_starts_nothing(
+    shell, capsys, line, cell, error, first
+):
+    before = len(tb.engine.experiments())
+    result = shell.run_cell(f"%%tune {line}\n{cell}")
+    raised = result.error_before_exec or result.error_in_exec
+    assert type(raised) is error and str(raised).splitlines()[0] == first
+    assert len(tb.engine.experiments()) == before  # no experiment, so no trial, started
+    shown = capsys.readouterr()
+    text = shown.out + shown.err
+    assert "Traceback" not in text  # IPython showed the message alone
+    assert [t for t in text.splitlines() if t.strip()] == [f"{error.__name__}: {first}"]
+
+
+# tb.run: every bad argument, refused before Ray starts and before a folder is written
+
+
+@pytest.mark.parametrize(
+    ("space", "options", "error", "first"),
+    [
+        (
+            {"x": tune.uniform(0, 1)},
+            dict(metric=None),
+            OptionError,
+            "metric is required: the metric to optimise, as the trial reports it.",
+        ),  # metric missing
+        (
+            {"x": tune.uniform(0, 1)},
+            dict(mode="maximum"),
+            OptionError,
+            "mode must be 'max' or 'min', got 'maximum'. Did you mean 'max'?",
+        ),  # mode maximum
+        (
+            {"x": tune.uniform(0, 1)},
+            dict(metric=3),
+            OptionError,
+            "metric must be a non-empty name, got 3.",
+        ),  # metric not text
+        (
+            {"x": tune.uniform(0, 1)},
+            dict(num_samples=0),
+            OptionError,
+            "num_samples must be an integer >= 1 (or -1 with a time_budget_s), got 0.",
+        ),  # num_samples 0
+        (
+            {"x": tune.uniform(0, 1)},
+            dict(num_samples="10"),
+            OptionError,
+            "num_samples must be an integer >= 1 (or -1 with a time_budget_s), got '10'.",
+        ),  # num_samples text
+        (
+            {"x": tune.uniform(0, 1)},
+            dict(num_samples=-1),
+            OptionError,
+            "num_samples=-1 (sample until stopped) needs a time_budget_s.",
+        ),  # num_samples -1 without budget
+        (
+            {"x": tune.uniform(0, 1)},
+            dict(max_concurrent_trials=0),
+            OptionError,
+            "max_concurrent_trials must be an integer >= 1, got 0.",
+        ),  # concurrency 0
+        (
+            {"x": tune.uniform(0, 1)},
+            dict(time_budget_s=0),
+            OptionError,
+            "time_budget_s must be a positive number, got 0.",
+        ),  # time budget 0
+        (
+            {"x": tune.uniform(0, 1)},
+            dict(time_budget_s=-5),
+            OptionError,
+            "time_budget_s must be a positive number, got -5.",
+        ),  # time budget negative
+        (
+            {"x": tune.uniform(0, 1)},
+            dict(scheduler="ahsa"),
+            OptionError,
+            (
+                "unknown scheduler 'ahsa'; tunebook knows fifo, asha, hyperband, median, bohb, "
+                "pbt, pb2, or pass a Ray Tune object. Did you mean 'asha'?"
+            ),
+        ),  # scheduler typo
+        (
+            {"x": tune.uniform(0, 1)},
+            dict(search="tpee"),
+            OptionError,
+            (
+                "unknown search 'tpee'; tunebook knows random, grid, tpe, gp, qmc, cmaes, "
+                "hyperopt, bohb, bayesopt, or pass a Ray Tune object. Did you mean 'tpe'?"
+            ),
+        ),  # search typo
+        (
+            {"x": tune.uniform(0, 1)},
+            dict(scheduler="asha", max_tt=10),
+            OptionError,
+            (
+                "tb.run has no option 'max_tt'. Did you mean 'max_t'? Its options: metric, mode, "
+                "num_samples, max_concurrent_trials, scheduler, search, max_t, grace_period, "
+                "reduction_factor, brackets, perturbation_interval, quantile_fraction, "
+                "hyperparam_mutations, hyperparam_bounds, synch, resources_per_trial, "
+                "adaptive_resources, keep_checkpoints, checkpoint_score, max_failures, "
+                "time_budget_s, seed, name, storage_path, address, with_parameters, parent, "
+                "warm_start, wait."
+            ),
+        ),  # scheduler knob unknown
+        (
+            {"x": tune.uniform(0, 1)},
+            dict(num_sample=5),
+            OptionError,
+            (
+                "tb.run has no option 'num_sample'. Did you mean 'num_samples'? Its options: "
+                "metric, mode, num_samples, max_concurrent_trials, scheduler, search, max_t, "
+                "grace_period, reduction_factor, brackets, perturbation_interval, "
+                "quantile_fraction, hyperparam_mutations, hyperparam_bounds, synch, "
+                "resources_per_trial, adaptive_resources, keep_checkpoints, checkpoint_score, "
+                "max_failures, time_budget_s, seed, name, storage_path, address, "
+                "with_parameters, parent, warm_start, wait."
+            ),
+        ),  # unknown keyword
+        (
+            {"x": tune.uniform(0, 1)},
+            dict(resources_per_trial=2),
+            OptionError,
+            "resources_per_trial must be a dict such as {'cpu': 1, 'gpu': 0.5}, got 2.",
+        ),  # resources not a dict
+        (
+            {"x": tune.uniform(0, 1)},
+            dict(resources_per_trial={"cpu": -1}),
+            OptionError,
+            "resources_per_trial['cpu'] must be a number >= 0, got -1.",
+        ),  # resources negative
+        (
+            {"x": tune.uniform(0, 1)},
+            dict(keep_checkpoints=0),
+            OptionError,
+            "keep_checkpoints must be an integer >= 1, got 0.",
+        ),  # keep checkpoints 0
+        (
+            {"x": tune.uniform(0, 1)},
+            dict(name="a/b"),
+            OptionError,
+            (
+                "name 'a/b' must start with a letter or digit and hold only letters, digits, "
+                "'.', '_' and '-' (it names the experiment's folder)."
+            ),
+        ),  # name with slash
+        (
+            [1, 2],
+            {},
+            OptionError,
+            "space must be a dict of parameter -> domain, got [1, 2].",
+        ),  # space not a dict
+        (
+            {"x": tune.uniform(2, 1)},
+            {},
+            SpaceValueError,
+            (
+                "parameter 'x': uniform(2, 1): `lower` must be less than `upper`, but 2 > 1. Did "
+                "you mean uniform(1, 2)?"
+            ),
+        ),  # uniform reversed
+        (
+            {"x": tune.randint(3, 3)},
+            {},
+            SpaceValueError,
+            (
+                "parameter 'x': randint(3, 3) is empty: `upper` is exclusive, so it must be "
+                "greater than `lower` (3). For the single value 3, use randint(3, 4) or the "
+                "constant 3."
+            ),
+        ),  # randint empty
+        (
+            {"x": tune.choice([])},
+            {},
+            SpaceValueError,
+            "parameter 'x': choice([]) has nothing to choose from: give at least one value.",
+        ),  # choice empty
+        (
+            {"x": tune.grid_search([])},
+            {},
+            SpaceValueError,
+            "parameter 'x': grid([]) has nothing to choose from: give at least one value.",
+        ),  # grid empty
+        (
+            {"x": tune.uniform(0, 1)},
+            dict(address="ray://x:10001"),
+            OptionError,
+            (
+                "address 'ray://x:10001' is a Ray Client address. Under Ray Client, Ray Tune "
+                "runs its driver on the cluster, where tunebook cannot record events or stop "
+                "trials. Run the notebook on a machine of the cluster and pass the cluster's "
+                "address (host:6379, or 'auto'), or submit the notebook's code as a Ray Job."
+            ),
+        ),  # address ray client
+    ],
+)
+def test_a_bad_argument_to_run_is_one_clear_line_before_anything_starts(
+    tmp_path, space, options, error, first
+):
+    assert refused_run(tmp_path, space, error, **options) == first
+
+
+@pytest.mark.parametrize(
+    ("objective", "first"),
+    [
+        (3, "objective must be a function that takes the config dict, got 3."),
+        (
+            lambda: None,
+            (
+                "objective <lambda>() must take exactly one argument, the config dict: def "
+                "objective(config): ..."
+            ),
+        ),
+    ],
+)
+def test_an_objective_run_cannot_call_is_refused(tmp_path, objective, first):
+    space = {"x": tune.uniform(0, 1)}
+
+    def call() -> object:
+        return tb.run(objective, space, metric="loss", mode="min", storage_path=str(tmp_path))
+
+    assert first_line(call, OptionError) == first

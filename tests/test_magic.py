@@ -11,7 +11,6 @@ from IPython.core.interactiveshell import InteractiveShell
 
 import tunebook as tb
 from tests.logs import quiet_record
-from tunebook.cell import CellError
 from tunebook.events import SILENT_AFTER_S
 from tunebook.magic import MagicOptionError
 
@@ -178,115 +177,6 @@ acc_typo = a
     assert exp.status == "failed"
     assert len(exp.snapshot().trials) < 20  # it did not run 20 useless trials
     assert tb.load(exp.path).status == "failed"
-
-
-@pytest.mark.parametrize(
-    ("line", "cell", "error", "message"),
-    [
-        (
-            "--metrc acc --mode max",
-            "a = uniform(0, 1)\nacc = a\n",
-            MagicOptionError,
-            "unknown option --metrc. Did you mean '--metric'?",
-        ),
-        (
-            "--metric acc --mode maximum",
-            "a = uniform(0, 1)\nacc = a\n",
-            MagicOptionError,
-            "invalid choice: 'maximum'",
-        ),
-        (
-            "-n many --metric acc --mode max",
-            "a = uniform(0, 1)\nacc = a\n",
-            MagicOptionError,
-            "invalid int value: 'many'",
-        ),
-        ("--mode max", "a = uniform(0, 1)\nacc = a\n", MagicOptionError, "--metric is required"),
-        ("--metric acc", "a = uniform(0, 1)\nacc = a\n", MagicOptionError, "--mode is required"),
-        (
-            "--metric acc --mode max --scheduler ahsa",
-            "a = uniform(0, 1)\nacc = a\n",
-            tb.OptionError,
-            "Did you mean 'asha'",
-        ),
-        (
-            "--metric acc --mode max --resources gpu=0.5",
-            "a = uniform(0, 1)\nacc = a\n",
-            tb.OptionError,
-            "resources_per_trial asks for gpu=0.5, but no node has any",
-        ),
-        (
-            "--metric acc --mode max --checkpoint-score loss",
-            "a = uniform(0, 1)\nacc = a\n",
-            tb.OptionError,
-            "as 'loss:max' or 'loss:min'",
-        ),
-        (
-            "--metric acc --mode max --resources cpu",
-            "a = uniform(0, 1)\nacc = a\n",
-            MagicOptionError,
-            "name=amount",
-        ),
-        (  # quoted as a shell quotes, as the README writes it: the quotes are not the value
-            '--metric acc --mode max --resources "cpu=1,gpu=0.5"',
-            "a = uniform(0, 1)\nacc = a\n",
-            tb.OptionError,
-            "resources_per_trial asks for gpu=0.5, but no node has any",
-        ),
-        (
-            '--metric "acc --mode max',
-            "a = uniform(0, 1)\nacc = a\n",
-            MagicOptionError,
-            "the %%tune line does not parse: No closing quotation",
-        ),
-        (
-            "--metric acc --mode max",
-            "a = uniform(2, 1)\nacc = a\n",
-            CellError,
-            "line 2: parameter 'a': uniform(2, 1)",
-        ),
-        (
-            "--metric acc --mode max",
-            "a = uniform(0, 1)\nb = randint(3, 3)\nacc = a\n",
-            CellError,
-            "line 3: parameter 'b'",
-        ),
-        (
-            "--metric acc --mode max",
-            "a = uniform(0, 1)\nif a\n    acc = a\n",
-            CellError,
-            "line 3: expected ':'",
-        ),
-        (
-            "--metric acc --mode max",
-            "a = uniform(0, 1)\n",
-            CellError,
-            "line 2: the cell has a search space but no trial body",
-        ),
-        (
-            "--metric acc --mode max",
-            "a = uniform(0, 1)\nacc = a + undefined_thing\n",
-            CellError,
-            "line 3: the body reads `undefined_thing`",
-        ),
-        (
-            "--metric acc --mode max",
-            "a = uniform(0, 1)\nloss = a\n",
-            CellError,
-            "never reports `acc`",
-        ),
-    ],
-)
-def test_bad_input_is_one_clear_line_before_any_trial(shell, capsys, line, cell, error, message):
-    before = len(tb.engine.experiments())
-    with pytest.raises(error) as caught:
-        run(shell, f"%%tune {line}\n{cell}")
-    assert message in str(caught.value)
-    assert len(tb.engine.experiments()) == before  # nothing started
-    shown = capsys.readouterr()
-    text = shown.out + shown.err
-    assert "Traceback" not in text and message in text  # IPython showed one line, no traceback
-    assert len([t for t in text.splitlines() if t.strip()]) == 1
 
 
 def test_usage_is_generated_from_the_options_model(shell):
