@@ -639,66 +639,68 @@ def test_a_bad_tune_cell_is_one_clear_line_and_starts_nothing(
 
 # tb.run: every bad argument, refused before Ray starts and before a folder is written
 
+X = {"x": tune.uniform(0, 1)}  # a good space: the arguments are what is wrong
+
 
 @pytest.mark.parametrize(
     ("space", "options", "error", "first"),
     [
         (
-            {"x": tune.uniform(0, 1)},
+            X,
             dict(metric=None),
             OptionError,
             "metric is required: the metric to optimise, as the trial reports it.",
         ),  # metric missing
         (
-            {"x": tune.uniform(0, 1)},
+            X,
             dict(mode="maximum"),
             OptionError,
             "mode must be 'max' or 'min', got 'maximum'. Did you mean 'max'?",
         ),  # mode maximum
         (
-            {"x": tune.uniform(0, 1)},
+            X,
             dict(metric=3),
             OptionError,
             "metric must be a non-empty name, got 3.",
         ),  # metric not text
         (
-            {"x": tune.uniform(0, 1)},
+            X,
             dict(num_samples=0),
             OptionError,
             "num_samples must be an integer >= 1 (or -1 with a time_budget_s), got 0.",
         ),  # num_samples 0
         (
-            {"x": tune.uniform(0, 1)},
+            X,
             dict(num_samples="10"),
             OptionError,
             "num_samples must be an integer >= 1 (or -1 with a time_budget_s), got '10'.",
         ),  # num_samples text
         (
-            {"x": tune.uniform(0, 1)},
+            X,
             dict(num_samples=-1),
             OptionError,
             "num_samples=-1 (sample until stopped) needs a time_budget_s.",
         ),  # num_samples -1 without budget
         (
-            {"x": tune.uniform(0, 1)},
+            X,
             dict(max_concurrent_trials=0),
             OptionError,
             "max_concurrent_trials must be an integer >= 1, got 0.",
         ),  # concurrency 0
         (
-            {"x": tune.uniform(0, 1)},
+            X,
             dict(time_budget_s=0),
             OptionError,
             "time_budget_s must be a positive number, got 0.",
         ),  # time budget 0
         (
-            {"x": tune.uniform(0, 1)},
+            X,
             dict(time_budget_s=-5),
             OptionError,
             "time_budget_s must be a positive number, got -5.",
         ),  # time budget negative
         (
-            {"x": tune.uniform(0, 1)},
+            X,
             dict(scheduler="ahsa"),
             OptionError,
             (
@@ -707,7 +709,7 @@ def test_a_bad_tune_cell_is_one_clear_line_and_starts_nothing(
             ),
         ),  # scheduler typo
         (
-            {"x": tune.uniform(0, 1)},
+            X,
             dict(search="tpee"),
             OptionError,
             (
@@ -716,7 +718,7 @@ def test_a_bad_tune_cell_is_one_clear_line_and_starts_nothing(
             ),
         ),  # search typo
         (
-            {"x": tune.uniform(0, 1)},
+            X,
             dict(scheduler="asha", max_tt=10),
             OptionError,
             (
@@ -730,7 +732,7 @@ def test_a_bad_tune_cell_is_one_clear_line_and_starts_nothing(
             ),
         ),  # scheduler knob unknown
         (
-            {"x": tune.uniform(0, 1)},
+            X,
             dict(num_sample=5),
             OptionError,
             (
@@ -744,25 +746,25 @@ def test_a_bad_tune_cell_is_one_clear_line_and_starts_nothing(
             ),
         ),  # unknown keyword
         (
-            {"x": tune.uniform(0, 1)},
+            X,
             dict(resources_per_trial=2),
             OptionError,
             "resources_per_trial must be a dict such as {'cpu': 1, 'gpu': 0.5}, got 2.",
         ),  # resources not a dict
         (
-            {"x": tune.uniform(0, 1)},
+            X,
             dict(resources_per_trial={"cpu": -1}),
             OptionError,
             "resources_per_trial['cpu'] must be a number >= 0, got -1.",
         ),  # resources negative
         (
-            {"x": tune.uniform(0, 1)},
+            X,
             dict(keep_checkpoints=0),
             OptionError,
             "keep_checkpoints must be an integer >= 1, got 0.",
         ),  # keep checkpoints 0
         (
-            {"x": tune.uniform(0, 1)},
+            X,
             dict(name="a/b"),
             OptionError,
             (
@@ -808,7 +810,7 @@ def test_a_bad_tune_cell_is_one_clear_line_and_starts_nothing(
             "parameter 'x': grid([]) has nothing to choose from: give at least one value.",
         ),  # grid empty
         (
-            {"x": tune.uniform(0, 1)},
+            X,
             dict(address="ray://x:10001"),
             OptionError,
             (

@@ -101,6 +101,8 @@ def _samples(name: str, value: Any) -> int:
     return value
 
 
+#: Where the experiment folders go without a storage_path (``default_storage``), in words.
+DEFAULT_STORAGE = "$TUNEBOOK_RESULTS, else ~/tunebook_results"
 #: The seeds numpy's random generators take (Optuna's samplers, BayesOpt's): 0 to 2**32 - 1.
 SEED_LIMIT = 2**32
 
@@ -321,7 +323,7 @@ OPTIONS = (
     ),
     Option(
         "storage_path",
-        "the folder of experiment folders (default $TUNEBOOK_RESULTS or ~/tunebook_results)",
+        f"the folder of experiment folders (default {DEFAULT_STORAGE})",
         _folder,
         config=True,
     ),
