@@ -727,8 +727,8 @@ X = {"x": tune.uniform(0, 1)}  # a good space: the arguments are what is wrong
                 "reduction_factor, brackets, perturbation_interval, quantile_fraction, "
                 "hyperparam_mutations, hyperparam_bounds, synch, resources_per_trial, "
                 "adaptive_resources, keep_checkpoints, checkpoint_score, max_failures, "
-                "time_budget_s, seed, name, storage_path, address, with_parameters, parent, "
-                "warm_start, wait."
+                "time_budget_s, stop, seed, name, storage_path, address, with_parameters, "
+                "parent, warm_start, wait."
             ),
         ),  # scheduler knob unknown
         (
@@ -741,7 +741,7 @@ X = {"x": tune.uniform(0, 1)}  # a good space: the arguments are what is wrong
                 "grace_period, reduction_factor, brackets, perturbation_interval, "
                 "quantile_fraction, hyperparam_mutations, hyperparam_bounds, synch, "
                 "resources_per_trial, adaptive_resources, keep_checkpoints, checkpoint_score, "
-                "max_failures, time_budget_s, seed, name, storage_path, address, "
+                "max_failures, time_budget_s, stop, seed, name, storage_path, address, "
                 "with_parameters, parent, warm_start, wait."
             ),
         ),  # unknown keyword
@@ -825,6 +825,50 @@ X = {"x": tune.uniform(0, 1)}  # a good space: the arguments are what is wrong
 def test_a_bad_argument_to_run_is_one_clear_line_before_anything_starts(
     tmp_path, space, options, error, first
 ):
+    assert refused_run(tmp_path, space, error, **options) == first
+
+
+SAMPLES = "num_samples must be an integer >= 1 (or -1 with a time_budget_s),"
+#: More bad arguments, one a line: (space, options, first line).
+MORE_BAD_ARGUMENTS = [
+    (X, dict(max_failures=-2), "max_failures must be an integer >= 0 (-1: forever), got -2."),
+    (X, dict(max_failures="1"), "max_failures must be an integer >= 0 (-1: forever), got '1'."),
+    (X, dict(num_samples=1.5), f"{SAMPLES} got 1.5."),
+    (X, dict(num_samples=True), f"{SAMPLES} got True."),
+    (X, dict(max_concurrent_trials=-1), "max_concurrent_trials must be an integer >= 1, got -1."),
+    (X, dict(time_budget_s="10"), "time_budget_s must be a positive number, got '10'."),
+    (X, dict(scheduler="asha", grace_period=0), "grace_period must be a positive number, got 0."),
+    (X, dict(scheduler="asha", grace_period=20, max_t=10),
+     "grace_period (20) must not exceed max_t (10)."),
+    (X, dict(scheduler="asha", reduction_factor=1),
+     "reduction_factor must be greater than 1, got 1: it is the factor by which each rung keeps "
+     "fewer trials (2 keeps half, 4 a quarter)."),
+    (X, dict(hyperparam_mutations={"x": [1, 2]}),
+     "scheduler 'fifo' takes no hyperparam_mutations (it takes no knobs)."),
+    (X, dict(checkpoint_score="q:maximum"),
+     "checkpoint_score='q:maximum': the order after ':' must be max or min."),
+    (X, dict(name=""),
+     "name '' must start with a letter or digit and hold only letters, digits, '.', '_' and '-' "
+     "(it names the experiment's folder)."),
+    (X, dict(search="grid"),
+     "search='grid' needs grid values: write the parameters as tb.grid([...]). For sampled "
+     "parameters use search='random' or 'tpe'."),
+    ({"x": tb.grid([1, 2])}, dict(search="tpe"),
+     "search='tpe' cannot take grid values (x): it samples from distributions. Use "
+     "tb.choice([...]) instead of tb.grid([...]), or search='grid'."),
+    ({"x": 1, 3: 1}, {}, "parameter names must be non-empty strings, got 3."),
+    (X, dict(stop={"training_iteration": "x"}),
+     "stop={'training_iteration': 'x'}: each criterion is a reported name and the number at "
+     "which a trial stops, as {'training_iteration': 10}."),
+    (X, dict(stop=5),
+     "stop must be a dict such as {'training_iteration': 10}, a ray.tune.Stopper or a function "
+     "(trial_id, result) -> bool, got 5."),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("space", "options", "first"), MORE_BAD_ARGUMENTS)
+def test_more_bad_arguments_to_run_are_one_clear_line(tmp_path, space, options, first):
+    error = SpaceTypeError if not options else OptionError
     assert refused_run(tmp_path, space, error, **options) == first
 
 

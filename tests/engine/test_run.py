@@ -55,6 +55,17 @@ def test_a_run_records_every_trial_and_report(storage):
 
 
 @pytest.mark.usefixtures("ray_session")
+@pytest.mark.parametrize(
+    "stop", [{"training_iteration": 3}, lambda trial_id, result: result["training_iteration"] >= 3]
+)
+def test_stop_criteria_end_each_trial_where_they_say(storage, stop):
+    exp = tb.run(quadratic, {"x": tb.grid([0.2, 0.8])}, metric="loss", mode="min", stop=stop,
+                 storage_path=storage, wait=True)  # fmt: skip
+    trials = exp.results.trials
+    assert trials.iterations.tolist() == [3, 3] and set(trials.status) == {"terminated"}
+
+
+@pytest.mark.usefixtures("ray_session")
 def test_ray_tune_objects_are_accepted(storage):
     from ray.tune.schedulers import ASHAScheduler
 

@@ -9,151 +9,16 @@ README), so they cannot drift apart. A ``%%tune`` flag is the keyword with dashe
 
 from __future__ import annotations
 
-import math
-import numbers
-import os
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from tunebook.engine import _checks as checks
+from tunebook.engine._checks import Check
 from tunebook.errors import OptionError, did_you_mean
-from tunebook.results import check_mode
-
-Check = Callable[[str, Any], Any]
-
-
-def _text(name: str, value: Any) -> str:
-    if not isinstance(value, str) or not value:
-        raise OptionError(f"{name} must be a non-empty name, got {value!r}.")
-    return value
-
-
-def _mode(name: str, value: Any) -> str:
-    return check_mode(value)
-
-
-def _count(least: int) -> Check:
-    def check(name: str, value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or value < least:
-            raise OptionError(f"{name} must be an integer >= {least}, got {value!r}.")
-        return value
-
-    return check
-
-
-def _positive(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-        raise OptionError(f"{name} must be a positive number, got {value!r}.")
-    if not math.isfinite(value):
-        raise OptionError(f"{name} must be finite, got {value!r}.")
-    return value
-
-
-def _whole(name: str, value: Any) -> int:
-    _positive(name, value)
-    if not isinstance(value, int):
-        raise OptionError(f"{name} must be a whole number, got {value!r}.")
-    return value
-
-
-def _reduction(name: str, value: Any) -> float:
-    if _positive(name, value) <= 1:
-        raise OptionError(
-            f"{name} must be greater than 1, got {value!r}: it is the factor by which each "
-            "rung keeps fewer trials (2 keeps half, 4 a quarter)."
-        )
-    return value
-
-
-def _quantile(name: str, value: Any) -> float:
-    if _positive(name, value) > 0.5:
-        raise OptionError(
-            f"{name} must be at most 0.5, got {value!r}: it is the share of the population "
-            "at the bottom that clones the same share at the top."
-        )
-    return value
-
-
-def _flag(name: str, value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise OptionError(f"{name} must be True or False, got {value!r}.")
-    return value
-
-
-def _mapping(name: str, value: Any) -> dict[str, Any]:
-    if not isinstance(value, Mapping) or not value:
-        raise OptionError(f"{name} must be a non-empty dict, got {value!r}.")
-    return dict(value)
-
-
-def _failures(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < -1:
-        raise OptionError(f"{name} must be an integer >= 0 (-1: forever), got {value!r}.")
-    return value
-
-
-def _samples(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or (value < 1 and value != -1):
-        raise OptionError(
-            f"{name} must be an integer >= 1 (or -1 with a time_budget_s), got {value!r}."
-        )
-    return value
-
 
 #: Where the experiment folders go without a storage_path (``default_storage``), in words.
 DEFAULT_STORAGE = "$TUNEBOOK_RESULTS, else ~/tunebook_results"
-#: The seeds numpy's random generators take (Optuna's samplers, BayesOpt's): 0 to 2**32 - 1.
-SEED_LIMIT = 2**32
-
-
-def _seed(name: str, value: Any) -> int:
-    integral = isinstance(value, numbers.Integral) and not isinstance(value, bool)
-    if not integral or not 0 <= int(value) < SEED_LIMIT:
-        raise OptionError(
-            f"{name} must be an integer from 0 to 2**32 - 1 (numpy's range, which the searches "
-            f"use), got {value!r}. Write, for example, {name}=0."
-        )
-    return int(value)
-
-
-def _resources(name: str, value: Any) -> dict[str, float]:
-    if not isinstance(value, Mapping) or not value:
-        raise OptionError(f"{name} must be a dict such as {{'cpu': 1, 'gpu': 0.5}}, got {value!r}.")
-    out: dict[str, float] = {}
-    for key, amount in value.items():
-        if isinstance(amount, bool) or not isinstance(amount, int | float) or amount < 0:
-            raise OptionError(f"{name}[{key!r}] must be a number >= 0, got {amount!r}.")
-        out[str(key).lower() if str(key).lower() in ("cpu", "gpu") else str(key)] = amount
-    return out
-
-
-def _experiment_name(name: str, value: Any) -> str:
-    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", value):
-        raise OptionError(
-            f"name {value!r} must start with a letter or digit and hold only letters, digits, "
-            "'.', '_' and '-' (it names the experiment's folder)."
-        )
-    return value
-
-
-def _folder(name: str, value: Any) -> str | os.PathLike[str]:
-    if not isinstance(value, str | os.PathLike) or not str(value):
-        raise OptionError(f"{name} must be a folder's path (a str or pathlib.Path), got {value!r}.")
-    return value
-
-
-def _score(name: str, value: Any) -> str:
-    metric, _, order = value.partition(":") if isinstance(value, str) else ("", "", "")
-    if not metric:
-        raise OptionError(f"{name} must be a metric's name ('acc', or 'loss:min'), got {value!r}.")
-    if order not in ("", "max", "min"):
-        raise OptionError(f"{name}={value!r}: the order after ':' must be max or min.")
-    return value
-
-
-def _anything(name: str, value: Any) -> Any:
-    return value
 
 
 @dataclass(frozen=True)
@@ -176,7 +41,7 @@ class Option:
 
     name: str
     help: str
-    check: Check = _anything
+    check: Check = checks.anything
     default: Any = None
     defaults: Mapping[str, Any] = field(default_factory=dict)
     cell: Any = str
@@ -195,13 +60,15 @@ class Option:
 
 
 OPTIONS = (
-    Option("metric", "the metric to optimise, as the trial reports it", _text, config=True),
-    Option("mode", "max or min: whether more or less of the metric is better", _mode, config=True),
+    Option("metric", "the metric to optimise, as the trial reports it", checks.text, config=True),
+    Option(
+        "mode", "max or min: whether more or less of the metric is better", checks.mode, config=True
+    ),
     Option(
         "num_samples",
         "trials to sample (default 10; a space with nothing to sample, such as grid values "
         "only, runs once: each grid point once, each repeated this many times if given)",
-        _samples,
+        checks.samples,
         cell=int,
         flags=("-n", "--samples"),
         config=True,
@@ -209,7 +76,7 @@ OPTIONS = (
     Option(
         "max_concurrent_trials",
         "at most this many trials at once (default: as many as the resources allow)",
-        _count(1),
+        checks.count(1),
         cell=int,
         flags=("-c", "--concurrency"),
         config=True,
@@ -230,14 +97,14 @@ OPTIONS = (
     Option(
         "max_t",
         "early stopping: the most iterations a trial runs",
-        _positive,
+        checks.positive,
         defaults={"asha": 100, "hyperband": 81, "bohb": 81},
         cell=int,
     ),
     Option(
         "grace_period",
         "early stopping: iterations before a trial can be stopped",
-        _positive,
+        checks.positive,
         defaults={"asha": 1, "median": 1},
         cell=int,
         flags=("--grace",),
@@ -245,15 +112,17 @@ OPTIONS = (
     Option(
         "reduction_factor",
         "early stopping: each rung keeps 1/this of the trials",
-        _reduction,
+        checks.reduction,
         defaults={"asha": 4, "hyperband": 3, "bohb": 3},
         cell=float,
     ),
-    Option("brackets", "ASHA: its number of brackets", _whole, defaults={"asha": 1}, cell=int),
+    Option(
+        "brackets", "ASHA: its number of brackets", checks.whole, defaults={"asha": 1}, cell=int
+    ),
     Option(
         "perturbation_interval",
         "PBT/PB2: iterations between looks at the population",
-        _positive,
+        checks.positive,
         defaults={"pbt": 5, "pb2": 5},
         cell=int,
         flags=("--interval",),
@@ -261,7 +130,7 @@ OPTIONS = (
     Option(
         "quantile_fraction",
         "PBT/PB2: the share at the bottom that clones the same share at the top",
-        _quantile,
+        checks.quantile,
         defaults={"pbt": 0.25, "pb2": 0.25},
         cell=float,
         flags=("--quantile",),
@@ -269,21 +138,21 @@ OPTIONS = (
     Option(
         "hyperparam_mutations",
         "PBT: Ray's mutations (default: every sampled parameter, kept within its bounds)",
-        _mapping,
+        checks.mapping,
         defaults={"pbt": None},
         cell=None,
     ),
     Option(
         "hyperparam_bounds",
         "PB2: {name: [low, high]} (default: the space's numeric ranges)",
-        _mapping,
+        checks.mapping,
         defaults={"pb2": None},
         cell=None,
     ),
     Option(
         "synch",
         "PBT/PB2: compare the whole population at each interval (members wait for each other)",
-        _flag,
+        checks.flag,
         defaults={"pbt": False, "pb2": False},
         cell="flag",
     ),
@@ -291,47 +160,60 @@ OPTIONS = (
         "resources_per_trial",
         'what each trial holds, e.g. {"cpu": 2, "gpu": 0.5} (%%tune: "cpu=2,gpu=0.5"); '
         "default one CPU",
-        _resources,
+        checks.resources,
         cell="resources",
         flags=("--resources",),
     ),
     Option(
         "adaptive_resources",
         "give the CPUs and GPUs that finished trials free to the trials still running",
-        _flag,
+        checks.flag,
         default=False,
         cell="flag",
     ),
-    Option("keep_checkpoints", "checkpoints kept per trial (default all)", _count(1), cell=int),
+    Option(
+        "keep_checkpoints", "checkpoints kept per trial (default all)", checks.count(1), cell=int
+    ),
     Option(
         "checkpoint_score",
         'which checkpoints to keep and use: the best by a metric ("acc", or "loss:min")',
-        _score,
+        checks.score,
     ),
-    Option("max_failures", "retry a failed trial this many times", _failures, 0, cell=int),
+    Option("max_failures", "retry a failed trial this many times", checks.failures, 0, cell=int),
     Option(
         "time_budget_s",
         "stop the whole experiment after this many seconds",
-        _positive,
+        checks.positive,
         cell=float,
         flags=("--time-budget",),
         config=True,
     ),
-    Option("seed", "seeds the search, for a repeatable choice of configs", _seed, cell=int),
     Option(
-        "name", "the experiment's name and folder (default: objective and time)", _experiment_name
+        "stop",
+        "end a trial once a reported value reaches a number, as {'training_iteration': 10}, "
+        "or when a ray.tune.Stopper or a function (trial_id, result) -> bool says so",
+        checks.stop,
+        cell=None,
+    ),
+    Option("seed", "seeds the search, for a repeatable choice of configs", checks.seed, cell=int),
+    Option(
+        "name",
+        "the experiment's name and folder (default: objective and time)",
+        checks.experiment_name,
     ),
     Option(
         "storage_path",
         f"the folder of experiment folders (default {DEFAULT_STORAGE})",
-        _folder,
+        checks.folder,
         config=True,
     ),
-    Option("address", "a Ray cluster to run on (default RAY_ADDRESS, else a local Ray)", _text),
+    Option(
+        "address", "a Ray cluster to run on (default RAY_ADDRESS, else a local Ray)", checks.text
+    ),
     Option(
         "with_parameters",
         "large objects the objective takes by keyword, sent through Ray's object store once",
-        _mapping,
+        checks.mapping,
         cell=None,
     ),
     Option(
@@ -342,11 +224,11 @@ OPTIONS = (
     Option(
         "warm_start",
         "first evaluate the parent stage's best configs that fit this space",
-        _flag,
+        checks.flag,
         default=False,
         cell="flag",
     ),
-    Option("wait", "block until the experiment ends", _flag, default=False, cell="flag"),
+    Option("wait", "block until the experiment ends", checks.flag, default=False, cell="flag"),
     # %%tune only
     Option("out", "the variable to bind the Experiment to", flags=("-o",), run=False),
     Option("space", "a variable holding the search space (a dict or tb.Space)", run=False),

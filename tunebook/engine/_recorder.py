@@ -10,7 +10,6 @@ from typing import Any
 
 from ray.tune import Callback, ProgressReporter
 from ray.tune.experiment import Trial as RayTrial
-from ray.tune.result import AUTO_RESULT_KEYS, DEBUG_METRICS
 from ray.tune.schedulers import TrialScheduler
 
 from tunebook.engine._control import StopControl
@@ -22,6 +21,7 @@ from tunebook.engine._ray_internals import (
     trial_actor,
     trial_folder,
 )
+from tunebook.engine._report import RAY_KEYS
 from tunebook.errors import MetricNotReportedError
 from tunebook.events import EventLog
 
@@ -31,21 +31,6 @@ from tunebook.events import EventLog
 #: (hard-coded in ``TuneController._cleanup_trials``) before it kills the actor itself. What
 #: the trial reported is in the record already.
 STOP_GRACE_S = 1.0
-
-#: Keys Ray Tune adds to every result; the rest is what the trial reported.
-RAY_KEYS = frozenset(
-    [
-        *AUTO_RESULT_KEYS,
-        *DEBUG_METRICS,
-        "done",
-        "experiment_tag",
-        "should_checkpoint",
-        "__duplicate__",
-        "trainable_name",
-        # a Ray Train run's checkpoint (its TuneReportCallback): recorded as a checkpoint
-        "checkpoint_path",
-    ]
-)
 
 
 def reported_metrics(result: dict[str, Any]) -> dict[str, Any]:

@@ -7,9 +7,27 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ray.tune.result import AUTO_RESULT_KEYS, DEBUG_METRICS
+
 from tunebook.engine._ray_internals import in_trial
 from tunebook.errors import TunebookError
 
+#: Keys Ray Tune adds to every result; the rest is what the trial reported. A metric reported
+#: under one of them would be replaced by Ray's value (``pid``, ``config``) or taken as one of
+#: Ray's own (``done``, ``training_iteration``), and not recorded: ``report`` refuses them.
+RAY_KEYS = frozenset(
+    [
+        *AUTO_RESULT_KEYS,
+        *DEBUG_METRICS,
+        "done",
+        "experiment_tag",
+        "should_checkpoint",
+        "__duplicate__",
+        "trainable_name",
+        # a Ray Train run's checkpoint (its TuneReportCallback): recorded as a checkpoint
+        "checkpoint_path",
+    ]
+)
 #: The file of a checkpoint that ``report(state=...)`` writes (by Ray, in Ray's own folder).
 STATE_FILE = "tunebook_state.pkl"
 
@@ -44,13 +62,22 @@ def report(
 
     Raises:
         TunebookError: when called outside a trial (for instance when calling the objective
-            directly to debug it).
+            directly to debug it), or with a metric named like one Ray Tune sets itself
+            (``pid``, ``config``, ``done``, ``training_iteration``...).
     """
     from ray import tune
 
     values = {**(metrics or {}), **kwargs}
     if not in_trial():
         raise _outside(f"report({', '.join(values)})")
+    taken = sorted(RAY_KEYS.intersection(values))
+    if taken:
+        raise TunebookError(
+            f"report({', '.join(values)}): {', '.join(map(repr, taken))} "
+            f"{'is a name' if len(taken) == 1 else 'are names'} Ray Tune gives every result "
+            "itself, so the value would be Ray's, not yours, and not recorded. Report it under "
+            f"another name, such as {'my_' + taken[0]!r}."
+        )
     if state is None:
         tune.report(values)
         return

@@ -267,7 +267,7 @@ def run(
                 name=name,
                 storage_path=str(ray_storage),
                 callbacks=[recorder],
-                stop=control,
+                stop=with_control(o["stop"], control),
                 verbose=0,
                 progress_reporter=SilentReporter(),
                 log_to_file=True,  # each trial's prints and warnings go to its record
