@@ -332,3 +332,12 @@ def test_cell_magic_takes_adaptive_resources(shell):
     )
     assert exp.results.settings["adaptive_resources"] is True
     assert exp.results.trials["status"].tolist() == ["terminated"]
+
+
+def test_tune_resume_names_what_it_cannot_find(shell):
+    from tunebook.errors import OptionError
+
+    with pytest.raises(OptionError, match=r"^no experiment 'nowhere' in .*magic"):
+        run(shell, "%tune resume nowhere")  # the magic's storage_path, not the default
+    with pytest.raises(MagicOptionError, match=r"^%tune resume NAME: the experiment's name"):
+        run(shell, "%tune resume")

@@ -58,6 +58,7 @@ _LAZY = {
     "run": "tunebook.engine",
     "report": "tunebook.engine",
     "restore": "tunebook.engine",
+    "resume": "tunebook.engine",
     "Experiment": "tunebook.engine",
     # on top: a plain Ray Tune Tuner, recorded and shown
     "watch": "tunebook.watch",
@@ -111,6 +112,7 @@ __all__ = [
     "randn",
     "report",
     "restore",
+    "resume",
     "run",
     "uniform",
     "watch",
@@ -176,7 +178,7 @@ _show_dashboards()
 if TYPE_CHECKING:
     from tunebook.dashboard import Dashboard
     from tunebook.editor import SpaceEditor
-    from tunebook.engine import Experiment, report, restore, run
+    from tunebook.engine import Experiment, report, restore, resume, run
     from tunebook.events import EventLog
     from tunebook.figures import write_report
     from tunebook.results import Results, Trial, load, load_stages

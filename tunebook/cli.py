@@ -97,6 +97,16 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _resume(args: argparse.Namespace) -> int:
+    from tunebook.engine import resume
+
+    experiment = resume(args.experiment, storage_path=args.storage, restart_errored=args.errored)
+    print(f"Resumed {experiment.name} ({experiment.path}); it runs until it ends.")
+    experiment.wait()
+    print(f"{experiment.name}: {experiment.progress_line()}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tunebook", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -119,6 +129,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     report.add_argument("folder", type=Path)
     report.add_argument("-o", "--output", type=Path, help="the HTML file (FOLDER/report.html)")
     report.set_defaults(func=_report)
+    resume = commands.add_parser("resume", help="resume a run whose driver is gone")
+    resume.add_argument("experiment", help="its name in --storage, or its folder")
+    resume.add_argument("--storage", help="the folder of experiments (as tb.run's default)")
+    resume.add_argument("--errored", action="store_true", help="run failed trials again")
+    resume.set_defaults(func=_resume)
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))

@@ -25,7 +25,7 @@ from traitlets import Any as AnyTrait
 
 from tunebook.cell import capture, parse_cell, trial_function
 from tunebook.dashboard import shows_widgets
-from tunebook.engine import OPTIONS, Experiment, experiments, run
+from tunebook.engine import OPTIONS, Experiment, experiments, resume, run
 from tunebook.engine._algorithms import describe_knobs
 from tunebook.engine._launch import storage_folder
 from tunebook.engine._options import BY_NAME, Option
@@ -95,7 +95,9 @@ def _tune_help(function: Any) -> Any:
         + "\n"
     )
     decorated = argument(
-        "command", nargs="*", help="line magic only: FUNC (with --space), 'list', or 'stop [NAME]'"
+        "command",
+        nargs="*",
+        help="line magic only: FUNC (with --space), 'list', 'stop [NAME]' or 'resume NAME'",
     )(function)
     for option in reversed(CELL_OPTIONS):
         decorated = _argument(option)(decorated)
@@ -174,7 +176,8 @@ class _TuneMagic(Magics):
 
         As a line magic: ``%tune FUNC --space SPACE [options]`` tunes a function defined
         elsewhere; ``%tune list`` lists this kernel's experiments and the storage folder's
-        others; ``%tune stop [NAME]`` stops one (by name or variable), or every running one.
+        others; ``%tune stop [NAME]`` stops one (by name or variable), or every running one;
+        ``%tune resume NAME`` resumes a run whose driver is gone (``tb.resume``).
         """
         args = _args(line, self.tune)
         if cell is not None:
@@ -185,14 +188,19 @@ class _TuneMagic(Magics):
             return self._run_cell(args, cell)
         if not args.command:
             raise MagicOptionError(
-                "%tune needs a command: %tune FUNC --space SPACE [options], %tune list, or "
-                "%tune stop [NAME]. For a cell, write %%tune on its first line."
+                "%tune needs a command: %tune FUNC --space SPACE [options], %tune list, "
+                "%tune stop [NAME] or %tune resume NAME. For a cell, write %%tune on its first "
+                "line."
             )
         command, *rest = args.command
         if command == "list":
             return self._list()
         if command == "stop":
             return self._stop(rest[0] if rest else None)
+        if command == "resume":
+            if len(rest) != 1:
+                raise MagicOptionError("%tune resume NAME: the experiment's name or folder.")
+            return resume(rest[0], storage_path=getattr(self, "storage_path", None))
         if rest:
             raise MagicOptionError(f"%tune {command}: unexpected {' '.join(rest)!r}.")
         return self._run_function(args, command)

@@ -30,7 +30,11 @@ def test_watch_records_what_run_records_grids_counted(storage):
         storage_path=storage,
         wait=True,
     ).results
-    assert set(watched.settings) == set(ran.settings) == {*FIELDS, "name", "cluster", "ray_version"}
+    assert (
+        set(watched.settings)
+        == set(ran.settings)
+        == {*FIELDS, "name", "cluster", "ray_version", "driver", "unresumable"}
+    )
     assert watched.settings["total_trials"] == ran.settings["total_trials"] == 6
     assert len(watched) == len(ran) == 6
     assert watched.progress().pending == ran.progress().pending == 0

@@ -9,6 +9,7 @@ from tunebook.engine._experiment import Experiment
 from tunebook.engine._launch import default_storage, experiments
 from tunebook.engine._options import OPTIONS, Option
 from tunebook.engine._report import report, restore
+from tunebook.engine._resume import resume
 from tunebook.engine._run import record, run
 
 __all__ = [
@@ -23,5 +24,6 @@ __all__ = [
     "record",
     "report",
     "restore",
+    "resume",
     "run",
 ]

@@ -33,6 +33,10 @@ FAST_ENV = {
     # keep_checkpoints makes Ray snapshot its experiment state at each checkpoint, and warn
     # about it into the notebook every few seconds; the snapshot is small and local
     "TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S": "0",
+    # Ray snapshots its state of a run (what Tuner.restore, so tb.resume, goes on from) at
+    # most every 10 s by default: a run resumed after a crash would start again trials that
+    # had checkpointed since. Every second instead (benchmarks/overhead.py measures the cost).
+    "TUNE_GLOBAL_CHECKPOINT_S": "1",
 }
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from ray.tune import Stopper
 
+from tunebook.engine._ray_internals import combined_stoppers
 from tunebook.errors import OptionError
 
 
@@ -134,3 +135,14 @@ def with_control(stop: Any, control: StopControl) -> Any:
     elif not isinstance(stop, Stopper) and not callable(stop):
         raise OptionError(f"RunConfig(stop={stop!r}) is neither a dict, a Stopper nor a function.")
     return CombinedStopper(_Witnessed(stop, control), control)
+
+
+def user_stop(stop: Any) -> Any:
+    """The user's own stop criteria inside a run's ``stop`` that :func:`with_control` made
+    (None when there were none): what a resumed run combines with its new controls."""
+    if isinstance(stop, StopControl) or stop is None:
+        return None
+    for part in combined_stoppers(stop):
+        if isinstance(part, _Witnessed):
+            return part.stopper
+    return stop

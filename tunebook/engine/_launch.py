@@ -16,6 +16,7 @@ from typing import Any
 from tunebook.engine import _warm
 from tunebook.engine._control import StopControl
 from tunebook.engine._experiment import Experiment
+from tunebook.engine._kept import driver, keep_trial
 from tunebook.engine._recorder import Recorder
 from tunebook.engine._schedulers import recording
 from tunebook.errors import OptionError
@@ -118,6 +119,8 @@ class Launch:
             stop flags among its stoppers; gets the experiment's name and Ray's storage folder.
         worker_resources: what a trial holds when Ray's request for it is not that (a Ray
             Train trial, whose workers hold the resources).
+        rebuild: what a resume rebuilds the trainable from, for a run whose trainable holds
+            ``with_parameters`` objects (``_resume.keep_trial``).
     """
 
     name: str
@@ -128,6 +131,7 @@ class Launch:
     build: Callable[[Recorder, StopControl, str, Path], Any]
     wait: bool = False
     worker_resources: dict[str, float] | None = None
+    rebuild: dict[str, Any] | None = None
 
 
 def launch(plan: Launch) -> Experiment:
@@ -153,11 +157,18 @@ def launch(plan: Launch) -> Experiment:
     tuner = plan.build(recorder, control, name, storage / RAY_STATE_DIR)
     import ray
 
+    unresumable = (
+        "it is a Ray Train run"
+        if fields["trainer"]
+        else keep_trial(tuner, storage / RAY_STATE_DIR / name, plan.rebuild)
+    )
     log.append(
         "experiment_started",
         name=name,
         cluster=plan.cluster,
         ray_version=ray.__version__,
+        driver=driver(),
+        unresumable=unresumable,  # why tb.resume cannot go on with it, if it cannot
         **fields,
     )
     log.flush()
@@ -169,8 +180,15 @@ def launch(plan: Launch) -> Experiment:
         tuner,
         fields["time_budget_s"],
         on_end=lambda: _warm.ready(taken=len(recorder.actors)),  # workers for the next run
-    )._start()
+    )
+    return start_experiment(experiment, plan.wait)
+
+
+def start_experiment(experiment: Experiment, wait: bool) -> Experiment:
+    """Start ``experiment``'s run, list it among this process's, and wait for its end if
+    ``wait``."""
+    experiment._start()
     EXPERIMENTS.append(experiment)
-    if plan.wait:
+    if wait:
         experiment.wait()
     return experiment

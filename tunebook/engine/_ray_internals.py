@@ -157,6 +157,16 @@ def tuner_parts(tuner: Any) -> TunerParts | None:
     )
 
 
+def combined_stoppers(stop: Any) -> tuple[Any, ...]:
+    """The stoppers a Ray ``CombinedStopper`` combines (none for any other stop)."""
+    return tuple(getattr(stop, "_stoppers", ()))
+
+
+def base_scheduler(scheduler: Any) -> Any:
+    """The scheduler a ``ResourceChangingScheduler`` wraps; any other scheduler itself."""
+    return getattr(scheduler, "_base_scheduler", scheduler)
+
+
 def own_metric(obj: Any) -> tuple[str | None, str | None]:
     """The metric and mode a user's scheduler or searcher was built with (None, None when it
     takes them from TuneConfig)."""

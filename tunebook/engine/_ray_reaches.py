@@ -134,6 +134,11 @@ REACHES = (
         Reach(f"AsyncHyperBandScheduler.{name}", _on(_asha, name))
         for name in ("_trial_info", "_brackets", "_metric_op", "_max_t", "_time_attr")
     ),
+    Reach("CombinedStopper._stoppers", _made("ray.tune.stopper", "CombinedStopper", "_stoppers")),
+    Reach(
+        "ResourceChangingScheduler._base_scheduler",
+        _made("ray.tune.schedulers", "ResourceChangingScheduler", "_base_scheduler"),
+    ),
     Reach("ASHA bracket._rungs", lambda: _asha()._brackets[0]._rungs),
     Reach("ASHA bracket.cutoff", lambda: _asha()._brackets[0].cutoff),
     *(

@@ -126,6 +126,16 @@ class Recorder(Callback):
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__(None, state["_control"])  # type: ignore[misc]
 
+    def carry_on(self, events: list[dict[str, Any]]) -> None:
+        """Know what the record of a resumed run holds already: the metrics each trial
+        reported and the checkpoints it saved."""
+        for event in events:
+            trial_id = str(event.get("trial_id"))
+            if event["event"] == "result":
+                self._reported.setdefault(trial_id, set()).update(event.get("metrics") or {})
+            elif event["event"] == "checkpoint" and event.get("path"):
+                self._checkpoints.setdefault(trial_id, []).append(event["path"])
+
     # -- Ray Tune hooks --------------------------------------------------------------------
 
     def on_trial_start(

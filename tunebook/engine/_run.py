@@ -312,6 +312,9 @@ def run(
             build=build,
             wait=o["wait"],
             worker_resources=_train.workers_resources(objective) if trainer else None,
+            rebuild={"objective": objective, "shared": sorted(shared), "resources": resources}
+            if shared and not trainer
+            else None,
         )
     )
 

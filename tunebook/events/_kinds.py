@@ -32,6 +32,7 @@ FIELDS: dict[str, dict[str, tuple[type, ...]]] = {
     "trial_output": {**_TRIAL, "text": _TEXT},
     "trial_ended": {**_TRIAL, "status": _TEXT, "error": _TEXT, "checkpoints_kept": _LIST},
     "heartbeat": {},
+    "experiment_resumed": {"driver": _OBJECT},
     "experiment_ended": {"status": _TEXT, "error": _TEXT},
 }
 KINDS = tuple(FIELDS)

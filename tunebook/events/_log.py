@@ -170,6 +170,16 @@ class EventLog:
         return log
 
     @classmethod
+    def continued(cls, path: str | Path) -> EventLog:
+        """The log of the ``events.jsonl`` file ``path``, read as it is (no end inferred), and
+        appended to from here on: a resumed run's record goes on in the same file."""
+        log = cls(path)
+        for event in read_events(Path(path)):
+            log._add(event)
+        log.last_time = max((float(e["time"]) for e in log._events), default=None)
+        return log
+
+    @classmethod
     def read(cls, path: str | Path, *, now: float | None = None) -> EventLog:
         """Load an ``events.jsonl`` file, or the experiment folder that holds one.
 

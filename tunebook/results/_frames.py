@@ -36,10 +36,15 @@ def config_columns(config: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def history(reports: Mapping[str, list[Any]], start: float) -> pd.DataFrame:
-    """One row per report (the log's report columns), ``time`` in seconds since ``start``."""
+    """One row per trial and iteration (the log's report columns), ``time`` in seconds since
+    ``start``. An iteration run again (a retry or a resume from an earlier checkpoint, or from
+    the start) replaces the one it runs again; the record keeps both."""
     frame = pd.DataFrame(reports, columns=list(reports))
     if not frame.empty:
         frame["time"] = frame["time"] - start
+        again = frame.duplicated(["trial_id", "iteration"], keep="last")
+        if again.any():
+            frame = frame[~again].reset_index(drop=True)
     else:
         frame = frame.astype({"trial_id": "object", "iteration": "Int64", "time": "float64"})
     return frame

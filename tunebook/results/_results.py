@@ -149,8 +149,10 @@ class Results(_export.Exports):
 
     @property
     def history(self) -> pd.DataFrame:
-        """One row per report: ``trial_id``, ``iteration``, ``time`` (seconds since the
-        experiment started) and one column per metric, named as reported."""
+        """One row per trial and iteration: ``trial_id``, ``iteration``, ``time`` (seconds
+        since the experiment started) and one column per metric, named as reported. An
+        iteration a trial ran again (after a retry or a resume) is there once, as it ran last;
+        ``log`` keeps every report."""
         return self._cached("history", lambda s: _frames.history(self.log.reports, s.start_time))
 
     @property
