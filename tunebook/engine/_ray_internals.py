@@ -167,6 +167,30 @@ def base_scheduler(scheduler: Any) -> Any:
     return getattr(scheduler, "_base_scheduler", scheduler)
 
 
+def checkpoint_iteration(trial: Any) -> int | None:
+    """The iteration of the checkpoint a Ray trial would start again from (None: none)."""
+    result = trial.latest_checkpoint_result
+    return None if result is None else result.metrics.get("training_iteration")
+
+
+def start_from(trial: Any, path: str, metrics: dict[str, Any]) -> None:
+    """Make a Ray trial start again from the checkpoint at ``path``, saved with ``metrics``
+    (a later one than Ray's snapshot of the run knew of)."""
+    from ray.train._internal.session import _TrainingResult
+    from ray.tune import Checkpoint
+
+    result = _TrainingResult(checkpoint=Checkpoint(path), metrics=metrics)
+    trial.run_metadata.checkpoint_manager.register_checkpoint(result)
+
+
+def end_unstarted(tune_controller: Any, trial: Any) -> None:
+    """End a trial Ray has not started (yet) as terminated, as Ray's controller does."""
+    from ray.tune.experiment import Trial
+
+    if trial.status in (Trial.PENDING, Trial.PAUSED):
+        tune_controller._set_trial_status(trial, Trial.TERMINATED)
+
+
 def own_metric(obj: Any) -> tuple[str | None, str | None]:
     """The metric and mode a user's scheduler or searcher was built with (None, None when it
     takes them from TuneConfig)."""

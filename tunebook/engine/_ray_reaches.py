@@ -76,6 +76,12 @@ def _trainer() -> Any:
     return DataParallelTrainer(lambda: None, scaling_config=ray.train.ScalingConfig())
 
 
+def _trial() -> Any:
+    from ray.tune.experiment import Trial
+
+    return Trial("reach", stub=True)
+
+
 def _on(make: Callable[[], Any], path: str) -> Callable[[], Any]:
     """A reader of ``path`` (dotted) on what ``make()`` returns."""
 
@@ -133,6 +139,19 @@ REACHES = (
     *(
         Reach(f"AsyncHyperBandScheduler.{name}", _on(_asha, name))
         for name in ("_trial_info", "_brackets", "_metric_op", "_max_t", "_time_attr")
+    ),
+    Reach(
+        "train._internal.session._TrainingResult",
+        _attribute("ray.train._internal.session", "_TrainingResult"),
+    ),
+    Reach(
+        "Trial.run_metadata.checkpoint_manager.register_checkpoint",
+        _on(_trial, "run_metadata.checkpoint_manager.register_checkpoint"),
+    ),
+    Reach("Trial.latest_checkpoint_result", _on(_trial, "latest_checkpoint_result")),
+    Reach(
+        "TuneController._set_trial_status",
+        _attribute("ray.tune.execution.tune_controller", "TuneController._set_trial_status"),
     ),
     Reach("CombinedStopper._stoppers", _made("ray.tune.stopper", "CombinedStopper", "_stoppers")),
     Reach(

@@ -16,8 +16,10 @@ from tunebook.engine._control import StopControl
 from tunebook.engine._ray_internals import (
     actor_id,
     actor_node,
+    checkpoint_iteration,
     kill_actors,
     scheduler_budget,
+    start_from,
     trial_actor,
     trial_folder,
 )
@@ -119,6 +121,8 @@ class Recorder(Callback):
         self._cut: set[str] = set()  # trials a scheduler's recorded decision stopped
         self._began = time.monotonic()
         self._reaper: threading.Timer | None = None  # kills what is left of a stopped run
+        #: a resumed run's unfinished trials: the latest checkpoint the record holds of each
+        self._start_from: dict[str, tuple[str, Any, dict[str, Any]]] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         return {"_control": self._control}
@@ -129,12 +133,32 @@ class Recorder(Callback):
     def carry_on(self, events: list[dict[str, Any]]) -> None:
         """Know what the record of a resumed run holds already: the metrics each trial
         reported and the checkpoints it saved."""
+        reports: dict[tuple[str, Any], dict[str, Any]] = {}
         for event in events:
             trial_id = str(event.get("trial_id"))
             if event["event"] == "result":
                 self._reported.setdefault(trial_id, set()).update(event.get("metrics") or {})
+                reports[trial_id, event.get("iteration")] = event.get("metrics") or {}
             elif event["event"] == "checkpoint" and event.get("path"):
                 self._checkpoints.setdefault(trial_id, []).append(event["path"])
+                metrics = reports.get((trial_id, event.get("iteration")), {})
+                self._start_from[trial_id] = (event["path"], event.get("iteration"), metrics)
+            elif event["event"] == "trial_ended":
+                self._start_from.pop(trial_id, None)
+
+    def on_step_begin(self, iteration: int, trials: list[RayTrial], **info: Any) -> None:
+        """At a resumed run's first step, before any trial starts: a trial whose latest
+        checkpoint in the record is later than the one Ray's snapshot knew of (Ray takes one
+        each second) starts again from the record's."""
+        if not self._start_from:
+            return
+        for trial in trials:
+            path, step, metrics = self._start_from.get(trial.trial_id, (None, None, None))
+            known = checkpoint_iteration(trial)
+            if path and isinstance(step, int) and (known is None or known < step):
+                if Path(path).is_dir() and trial.status == RayTrial.PENDING:
+                    start_from(trial, path, {**(metrics or {}), "training_iteration": step})
+        self._start_from.clear()
 
     # -- Ray Tune hooks --------------------------------------------------------------------
 

@@ -151,6 +151,7 @@ def resume(
         OptionError: in one line, when the run cannot be resumed and why.
     """
     from ray import tune
+    from ray.tune.schedulers import FIFOScheduler
 
     from tunebook.engine._cluster import ensure_ray
     from tunebook.engine._experiment import Experiment
@@ -177,12 +178,20 @@ def resume(
     control = StopControl()
     parts = tuner_parts(tuner)
     assert parts is not None  # a restore runs in this process
-    scheduler = parts.tune_config.scheduler
-    scheduler = base_scheduler(scheduler)  # adaptive resources wrap the one that records
+    if parts.tune_config.scheduler is None:  # Ray's default, made here to end what ended
+        parts.tune_config.scheduler = FIFOScheduler()
+    scheduler = base_scheduler(parts.tune_config.scheduler)  # adaptive resources wrap it
     budget = started.get("time_budget_s")  # counted again from the resume
     recorder = Recorder(log, control, started.get("metric"), scheduler, budget)
     recorder.carry_on(before.events())
     recording(scheduler, recorder.decision, recorder.exploit)
+    ended = {  # errored ones run again if the user says so
+        e["trial_id"]
+        for e in before.events()
+        if e["event"] == "trial_ended" and not (restart_errored and e.get("status") == "error")
+    }
+    if hasattr(scheduler, "ended"):  # a scheduler tunebook records (a user's own cannot)
+        scheduler.ended = frozenset(ended)
     run_config = parts.run_config
     run_config.callbacks = [
         recorder if isinstance(c, Recorder) else c for c in run_config.callbacks or []

@@ -19,6 +19,7 @@ from typing import Any
 
 from ray.tune.schedulers import (
     AsyncHyperBandScheduler,
+    FIFOScheduler,
     HyperBandForBOHB,
     HyperBandScheduler,
     PopulationBasedTraining,
@@ -32,6 +33,7 @@ from tunebook.engine._ray_internals import (
     HalvingView,
     asha_cutoff,
     asha_rungs,
+    end_unstarted,
     metric_sign,
 )
 
@@ -40,14 +42,30 @@ Sink = Callable[..., Any]
 
 class _Reports:
     """What every recorded scheduler has: a sink for what it reports, left out when pickled
-    (``Tuner()`` pickles its scheduler: the live sink stays in this process)."""
+    (``Tuner()`` pickles its scheduler: the live sink stays in this process); and, in a
+    resumed run, the trials the record says ended that Ray's snapshot of the run (taken each
+    second) still had as unfinished: they end before Ray would run them again."""
 
     _sink: Sink | None = None
+    ended: frozenset[str] = frozenset()
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state.pop("_sink", None)
+        state.pop("ended", None)
         return state
+
+    def choose_trial_to_run(self, tune_controller: Any, *args: Any, **kwargs: Any) -> Any:
+        if self.ended:
+            for trial in tune_controller.get_trials():
+                if trial.trial_id in self.ended:
+                    end_unstarted(tune_controller, trial)
+            self.ended = frozenset()
+        return super().choose_trial_to_run(tune_controller, *args, **kwargs)  # type: ignore[misc]
+
+
+class RecordedFIFO(_Reports, FIFOScheduler):
+    """Ray Tune's default scheduler, in a resumed run (it ends what the record ended)."""
 
 
 class RecordedASHA(_Reports, AsyncHyperBandScheduler):
@@ -142,7 +160,8 @@ def recorded_pb2() -> type:
     return type("RecordedPB2", (_RecordsExploits, PB2), {"__module__": __name__})
 
 
-RECORDED = {
+RECORDED: dict[type, type] = {
+    FIFOScheduler: RecordedFIFO,
     AsyncHyperBandScheduler: RecordedASHA,
     HyperBandScheduler: RecordedHyperBand,
     HyperBandForBOHB: RecordedBOHB,
