@@ -107,6 +107,81 @@ def _resume(args: argparse.Namespace) -> int:
     return 0
 
 
+def _list(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from tunebook.engine import default_storage
+    from tunebook.results import LISTING, stored
+
+    storage = Path(args.storage).expanduser() if args.storage else default_storage()
+    rows = stored(storage)
+    if not rows:
+        print(f"No experiments in {storage}.")
+        return 0
+    print(pd.DataFrame(rows, columns=list(LISTING)).to_string(index=False))
+    return 0
+
+
+def _watch(args: argparse.Namespace) -> int:
+    from tunebook.engine._experiment import _say
+    from tunebook.engine._resume import find
+
+    folder = find(args.experiment, args.storage)
+    line = ""
+    try:
+        while True:
+            results = Results.load(folder)
+            line = f"{results.name}: {results.progress().line()}"
+            if results.status != "running":
+                break
+            _say(line)
+            time.sleep(args.every)
+    except KeyboardInterrupt:
+        pass
+    if sys.stdout.isatty():
+        _say(line, last=True)  # the line rewritten in place, ended
+    else:
+        print(line, flush=True)
+    return 0
+
+
+def _stop(args: argparse.Namespace) -> int:
+    from tunebook.engine._control import control_fields
+    from tunebook.engine._resume import find
+    from tunebook.events import EVENTS_FILE, EventLog
+
+    folder = find(args.experiment, args.storage)
+    results = Results.load(folder)
+    if results.status != "running":
+        print(f"{results.name} is not running ({results.status}): nothing to stop.")
+        return 0
+    command = "stop_trial" if args.trial else "stop"
+    fields = control_fields(command, "tunebook stop", args.trial)
+    EventLog.append_to(folder / EVENTS_FILE, "control", **fields)
+    if args.trial:
+        print(f"Asked {results.name} to stop trial {args.trial} (at its next report).")
+        return 0
+    print(f"Asked {results.name} to stop.")
+    deadline = time.monotonic() + args.timeout
+    while time.monotonic() < deadline:
+        results = Results.load(folder)
+        if results.status != "running":
+            print(f"{results.name}: {results.progress().line()}")
+            return 0
+        time.sleep(0.2)
+    print(
+        f"{results.name} did not end within {args.timeout:g} s of the stop: its driver may "
+        "be gone (it reads as crashed once its record has been silent for 30 s).",
+        file=sys.stderr,
+    )
+    return 1
+
+
+def _names_an_experiment(command: argparse.ArgumentParser) -> None:
+    command.add_argument("experiment", help="its name in --storage, or its folder")
+    command.add_argument("--storage", help="the folder of experiments (as tb.run's default)")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tunebook", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -129,9 +204,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     report.add_argument("folder", type=Path)
     report.add_argument("-o", "--output", type=Path, help="the HTML file (FOLDER/report.html)")
     report.set_defaults(func=_report)
+    listing = commands.add_parser("list", help="list the experiments of a storage folder")
+    listing.add_argument("--storage", help="the folder of experiments (as tb.run's default)")
+    listing.set_defaults(func=_list)
+    watch = commands.add_parser("watch", help="a live progress line of an experiment")
+    _names_an_experiment(watch)
+    watch.add_argument("--every", type=float, default=1.0, help="seconds between lines (1)")
+    watch.set_defaults(func=_watch)
+    stop = commands.add_parser("stop", help="stop a running experiment, from anywhere")
+    _names_an_experiment(stop)
+    stop.add_argument("--trial", help="stop this trial only")
+    stop.add_argument("--timeout", type=float, default=30.0, help="seconds to wait (30)")
+    stop.set_defaults(func=_stop)
     resume = commands.add_parser("resume", help="resume a run whose driver is gone")
-    resume.add_argument("experiment", help="its name in --storage, or its folder")
-    resume.add_argument("--storage", help="the folder of experiments (as tb.run's default)")
+    _names_an_experiment(resume)
     resume.add_argument("--errored", action="store_true", help="run failed trials again")
     resume.set_defaults(func=_resume)
     args = parser.parse_args(argv)

@@ -13,7 +13,6 @@ import os
 import re
 import shlex
 import sys
-import warnings
 from typing import Any
 
 import pandas as pd
@@ -30,9 +29,8 @@ from tunebook.engine._algorithms import describe_knobs
 from tunebook.engine._launch import storage_folder
 from tunebook.engine._options import BY_NAME, Option
 from tunebook.engine._train import is_trainer
-from tunebook.errors import ResultsFolderError, UserInputError, did_you_mean
-from tunebook.events import EVENTS_FILE
-from tunebook.results import Results
+from tunebook.errors import UserInputError, did_you_mean
+from tunebook.results import LISTING, Results, stored
 from tunebook.space import Space
 
 __all__ = ["MagicOptionError", "TuneMagic", "load_ipython_extension", "parse_resources"]
@@ -360,40 +358,17 @@ class _TuneMagic(Magics):
                     "path": str(experiment.path),
                 }
             )
-        mine = {experiment.path for experiment in experiments()}
+        mine = [experiment.path for experiment in experiments()]
         storage = storage_folder(getattr(self, "storage_path", None))  # the magic's default
-        for record in sorted(storage.glob(f"*/{EVENTS_FILE}")):
-            if record.parent in mine:
-                continue
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")  # a cut last line: the listing says no more
-                    results = Results.load(record.parent)
-                progress = results.progress()
-            except ResultsFolderError:
-                rows.append({"name": record.parent.name, "status": "unreadable"})
-                continue
-            rows.append(
-                {
-                    "name": results.name or record.parent.name,
-                    "variable": "",
-                    "status": progress.status,
-                    "trials": len(results.state.trials),
-                    "metric": progress.metric,
-                    "best": progress.best,
-                    "elapsed_s": round(progress.elapsed, 1),
-                    "path": str(record.parent),
-                }
-            )
-        columns = ["name", "variable", "status", "trials", "metric", "best", "elapsed_s", "path"]
-        return pd.DataFrame(rows, columns=columns)
+        rows += [{**row, "variable": ""} for row in stored(storage, skip=mine)]
+        return pd.DataFrame(rows, columns=["name", "variable", *LISTING[1:]])
 
     def _stop(self, name: str | None) -> None:
         everything = experiments()
         if name is None:
             running = [e for e in everything if not e.done]
             for experiment in running:
-                experiment.stop()
+                experiment.stop(via="%tune stop")
             print(f"Stopping {len(running)} running experiment(s).")
             return
         chosen = self._namespace.get(name)
@@ -406,7 +381,7 @@ class _TuneMagic(Magics):
                 f"%tune stop {name}: no experiment of that name or variable."
                 f"{did_you_mean(name, names)}"
             )
-        chosen.stop()
+        chosen.stop(via="%tune stop")
         print(f"Stopping {chosen.name}.")
 
 

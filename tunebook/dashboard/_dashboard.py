@@ -295,7 +295,7 @@ class Dashboard:
 
     def _on_stop(self, _button: Any) -> None:
         if self._experiment is not None:
-            self._experiment.stop()
+            self._experiment.stop(via="the dashboard's Stop")
             self.stop_button.description = "Stopping..."
             self.stop_button.disabled = True
 
@@ -355,7 +355,7 @@ class Dashboard:
     def _on_stop_trial(self, _button: Any) -> None:
         trial_id = self._chosen
         if self._experiment is not None and trial_id:
-            self._experiment.stop_trial(trial_id)
+            self._experiment.stop_trial(trial_id, via="the dashboard's Stop trial")
             self.stop_trial_button.disabled = True
 
     # -- display ---------------------------------------------------------------------------

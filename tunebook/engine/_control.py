@@ -146,3 +146,17 @@ def user_stop(stop: Any) -> Any:
         if isinstance(part, _Witnessed):
             return part.stopper
     return stop
+
+
+def control_fields(command: str, via: str, trial_id: str | None = None) -> dict[str, Any]:
+    """The fields of a ``control`` event: a stop asked for from here, by ``via`` (what the
+    user used: "tunebook stop", "Experiment.stop", the dashboard's button)."""
+    import os
+    import socket
+    import uuid
+
+    fields: dict[str, Any] = {"command": command, "id": uuid.uuid4().hex[:12]}
+    if trial_id is not None:
+        fields["trial_id"] = trial_id
+    fields["from"] = {"host": socket.gethostname(), "pid": os.getpid(), "via": via}
+    return fields

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import sys
 import threading
 import time
@@ -11,11 +12,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tunebook.engine._control import StopControl
+from tunebook.engine._control import StopControl, control_fields
 from tunebook.errors import ExperimentFailed, OptionError, TunebookError
 from tunebook.events import HEARTBEAT_S, EventLog
 from tunebook.results import Progress, Results
 
+#: How often a running experiment looks in its record for control commands other processes
+#: appended (``tunebook stop``): a stop from a terminal is taken within this.
+CONTROL_POLL_S = 0.25
 #: Experiment states; all but "running" are final.
 STATUSES = ("running", "completed", "stopped", "timed_out", "failed")
 
@@ -54,6 +58,9 @@ class Experiment:
         self._live = Results(log, path)
         self._done = threading.Event()
         self._started = time.monotonic()
+        #: the record's bytes looked through for control commands, and the commands taken
+        self._scanned = log.path.stat().st_size if log.path and log.path.exists() else 0
+        self._controls: set[Any] = set()
         self._thread = threading.Thread(target=self._fit, name=f"tunebook:{name}", daemon=True)
         self._beating = threading.Thread(
             target=self._beat, name=f"tunebook:{name}:beat", daemon=True
@@ -97,14 +104,58 @@ class Experiment:
 
     def _beat(self) -> None:
         """A heartbeat in the record whenever nothing else was written for ``HEARTBEAT_S``: a
-        reader tells a quiet run from one whose driver is gone (``EventLog.read``)."""
-        while not self._done.wait(HEARTBEAT_S / 2):
+        reader tells a quiet run from one whose driver is gone (``EventLog.read``). And the
+        control commands another process appended to the record (``tunebook stop``), taken
+        within ``CONTROL_POLL_S``."""
+        while not self._done.wait(CONTROL_POLL_S):
+            self._take_controls()
             last = self._log.last_time
             if last is None or time.time() - last >= HEARTBEAT_S:
                 try:
                     self._log.append("heartbeat")
                 except RuntimeError:  # closed: the run has just ended
                     return
+
+    def _take_controls(self) -> None:
+        path = self._log.path
+        try:
+            size = path.stat().st_size if path is not None else 0
+        except OSError:
+            return
+        if size <= self._scanned or path is None:
+            return
+        with open(path, "rb") as file:
+            file.seek(self._scanned)
+            data = file.read(size - self._scanned)
+        whole = data.rfind(b"\n") + 1  # a line being written is read once it is whole
+        self._scanned += whole
+        for line in data[:whole].splitlines():
+            if b'"control"' not in line:
+                continue
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue
+            if event.get("event") == "control" and event.get("id") not in self._controls:
+                self._controls.add(event.get("id"))
+                self._log.take(event)
+                self._obey(event)
+
+    def _obey(self, event: dict[str, Any]) -> None:
+        if event.get("command") == "stop":
+            self._control.request_stop_all()
+        elif event.get("command") == "stop_trial" and event.get("trial_id"):
+            self._control.request_stop_trial(str(event["trial_id"]))
+
+    def _command(self, command: str, via: str, trial_id: str | None = None) -> None:
+        """Record a control command given in this process, and obey it."""
+        fields = control_fields(command, via, trial_id)
+        self._controls.add(fields["id"])
+        try:
+            event = self._log.append("control", **fields)
+        except RuntimeError:  # the log is closed: the run has just ended
+            return
+        self._obey(event)
 
     def _after_end(self) -> None:
         """What the engine does once a run ended (readies workers for the next): never a
@@ -134,16 +185,17 @@ class Experiment:
 
     # -- control ---------------------------------------------------------------------------
 
-    def stop(self) -> Experiment:
+    def stop(self, *, via: str = "Experiment.stop") -> Experiment:
         """Stop the experiment: running trials end at once, pending ones never start.
 
         Everything reported so far stays in the results. Returns at once; ``wait()`` for the
-        end.
+        end. The record holds the command (a ``control`` event: when, from which process,
+        ``via`` what).
         """
-        self._control.request_stop_all()
+        self._command("stop", via)
         return self
 
-    def stop_trial(self, trial_id: str) -> Experiment:
+    def stop_trial(self, trial_id: str, *, via: str = "Experiment.stop_trial") -> Experiment:
         """Stop one trial at its next report; the others go on.
 
         Raises:
@@ -156,7 +208,7 @@ class Experiment:
             raise OptionError(
                 f"no trial {trial_id!r} in experiment {self.name!r}.{hint if known else ''}"
             )
-        self._control.request_stop_trial(trial_id)
+        self._command("stop_trial", via, trial_id)
         return self
 
     def wait(self, timeout: float | None = None, *, quiet: bool = False) -> bool:
@@ -187,7 +239,7 @@ class Experiment:
                 if not quiet:
                     said = _say(f"waiting for {self.name} to end: {self.progress_line()}")
         except KeyboardInterrupt:
-            self.stop()
+            self.stop(via="an interrupted wait()")
             self._done.wait()
             raise
         finally:

@@ -33,6 +33,9 @@ FIELDS: dict[str, dict[str, tuple[type, ...]]] = {
     "trial_ended": {**_TRIAL, "status": _TEXT, "error": _TEXT, "checkpoints_kept": _LIST},
     "heartbeat": {},
     "experiment_resumed": {"driver": _OBJECT},
+    # a stop asked for (command "stop", or "stop_trial" with the trial_id), from anywhere:
+    # its id, and "from" (host, pid, and via what: "tunebook stop", "Experiment.stop"...)
+    "control": {"command": _TEXT, "id": _TEXT, "from": _OBJECT},
     "experiment_ended": {"status": _TEXT, "error": _TEXT},
 }
 KINDS = tuple(FIELDS)

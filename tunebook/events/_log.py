@@ -169,6 +169,23 @@ class EventLog:
             log._add(event)
         return log
 
+    @staticmethod
+    def append_to(path: str | Path, kind: str, **fields: Any) -> dict[str, Any]:
+        """Append one event to the record ``path`` from another process than its writer (a
+        control command from a terminal): one line in one write, which the file system does
+        not interleave with the writer's lines (both append). Returns the event."""
+        if kind not in KINDS:
+            raise ValueError(f"unknown event kind {kind!r}; the kinds are {', '.join(KINDS)}")
+        event = {"event": kind, "time": time.time(), **json_safe(fields)}
+        with open(path, "a", encoding="utf-8") as file:
+            file.write(json_line(event) + "\n")
+        return event
+
+    def take(self, event: dict[str, Any]) -> None:
+        """Add to the log in memory an event another process appended to its file."""
+        with self._lock:
+            self._add(event)
+
     @classmethod
     def continued(cls, path: str | Path) -> EventLog:
         """The log of the ``events.jsonl`` file ``path``, read as it is (no end inferred), and

@@ -8,6 +8,8 @@ from tunebook.results._progress import WORDS, Progress
 from tunebook.results._results import Results, load
 from tunebook.results._stages import load_stages
 from tunebook.results._state import FINISHED, TRIAL_STATUSES, ExperimentState, check_mode
+from tunebook.results._stored import COLUMNS as LISTING
+from tunebook.results._stored import stored
 from tunebook.results._summary import (
     best_first,
     cell_text,
@@ -24,6 +26,7 @@ from tunebook.results._views import add_view_loader, register_views
 
 __all__ = [
     "FINISHED",
+    "LISTING",
     "TABLES",
     "TRIAL_STATUSES",
     "WORDS",
@@ -36,6 +39,7 @@ __all__ = [
     "Trial",
     "TrialState",
     "add_view_loader",
+    "stored",
     "best_first",
     "cell_text",
     "check_mode",
