@@ -114,6 +114,24 @@ def test_a_killed_run_resumes_from_its_checkpoints_to_its_end(storage):
         tb.resume(path)
 
 
+def test_a_resumed_run_stops_when_asked(storage):
+    # Ray's controller unpickles the dead run's stopper over the one it is given: tunebook's
+    # stop must reach the resumed run all the same
+    path = _killed_run(storage)
+    exp = tb.resume(path, with_parameters={"offset": 100})
+    resumed = len(exp.snapshot().log)
+    deadline = time.monotonic() + 60
+    while not any(e["event"] == "result" for e in exp.snapshot().log.events(resumed)):
+        assert time.monotonic() < deadline, "the resumed run reported nothing"
+        time.sleep(0.05)
+    exp.stop()
+    assert exp.wait(timeout=15) and exp.status == "stopped"
+    log = exp.results.log.events()
+    asked = next(i for i, e in enumerate(log) if e["event"] == "control")
+    assert not [e for e in log[asked:] if e["event"] == "trial_started"]  # Ray took the stop
+    assert "stopped" in set(exp.results.trials.status) and not exp.results.errors
+
+
 def test_what_cannot_be_resumed_says_why_in_one_line(storage, tmp_path):
     with pytest.raises(OptionError) as caught:
         tb.resume("nothing-here", storage_path=storage)

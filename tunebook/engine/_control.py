@@ -9,8 +9,10 @@ from typing import Any
 
 from ray.tune import Stopper
 
-from tunebook.engine._ray_internals import combined_stoppers
 from tunebook.errors import OptionError
+
+#: The controls of the runs being resumed in this process, by experiment folder.
+LIVE: dict[str, StopControl] = {}
 
 
 class StopControl(Stopper):
@@ -22,9 +24,14 @@ class StopControl(Stopper):
     ``Tuner()`` pickles its stopper, and locks cannot be pickled, so the pickled state is the
     flags alone. The driver keeps using this very object (Ray copies ``run_config`` shallowly),
     so flags set after ``fit()`` started do reach the loop.
+
+    A resumed run's Ray controller unpickles the stopper of the run that died, over the one it
+    was given: ``run`` (the experiment folder) names it, and one unpickled while a resume of
+    that run is live (:data:`LIVE`) becomes that resume's control, the same flags.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, run: str | None = None) -> None:
+        self.run = run
         self._all = threading.Event()
         self._lock = threading.Lock()
         self._trials: set[str] = set()
@@ -74,13 +81,18 @@ class StopControl(Stopper):
     def __getstate__(self) -> dict[str, Any]:
         with self._lock:
             return {
+                "run": self.run,
                 "trials": sorted(self._trials),
                 "all": self._all.is_set() and not self.failure,
                 "met": sorted(self._met),
             }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__()  # type: ignore[misc]
+        live = LIVE.get(state.get("run") or "")
+        if live is not None:  # a resume of this run: its control, whatever the dead one said
+            self.__dict__ = live.__dict__
+            return
+        self.__init__(state.get("run"))  # type: ignore[misc]
         self._trials = set(state["trials"])
         self._met = set(state.get("met", []))
         if state["all"]:
@@ -135,17 +147,6 @@ def with_control(stop: Any, control: StopControl) -> Any:
     elif not isinstance(stop, Stopper) and not callable(stop):
         raise OptionError(f"RunConfig(stop={stop!r}) is neither a dict, a Stopper nor a function.")
     return CombinedStopper(_Witnessed(stop, control), control)
-
-
-def user_stop(stop: Any) -> Any:
-    """The user's own stop criteria inside a run's ``stop`` that :func:`with_control` made
-    (None when there were none): what a resumed run combines with its new controls."""
-    if isinstance(stop, StopControl) or stop is None:
-        return None
-    for part in combined_stoppers(stop):
-        if isinstance(part, _Witnessed):
-            return part.stopper
-    return stop
 
 
 def control_fields(command: str, via: str, trial_id: str | None = None) -> dict[str, Any]:

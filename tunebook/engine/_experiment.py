@@ -108,7 +108,10 @@ class Experiment:
         control commands another process appended to the record (``tunebook stop``), taken
         within ``CONTROL_POLL_S``."""
         while not self._done.wait(CONTROL_POLL_S):
-            self._take_controls()
+            try:
+                self._take_controls()
+            except (OSError, ValueError, TypeError, AttributeError):  # never the heartbeat's end
+                pass
             last = self._log.last_time
             if last is None or time.time() - last >= HEARTBEAT_S:
                 try:
@@ -135,6 +138,8 @@ class Experiment:
             try:
                 event = json.loads(line)
             except ValueError:
+                continue
+            if not isinstance(event, dict):
                 continue
             if event.get("event") == "control" and event.get("id") not in self._controls:
                 self._controls.add(event.get("id"))

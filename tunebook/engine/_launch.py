@@ -143,7 +143,7 @@ def launch(plan: Launch) -> Experiment:
     storage, name = plan.storage, plan.name
     path = storage / name
     log = EventLog(path / EVENTS_FILE)
-    control = StopControl()
+    control = StopControl(str(path))
     fields = plan.fields
     recorder = Recorder(
         log,

@@ -157,11 +157,6 @@ def tuner_parts(tuner: Any) -> TunerParts | None:
     )
 
 
-def combined_stoppers(stop: Any) -> tuple[Any, ...]:
-    """The stoppers a Ray ``CombinedStopper`` combines (none for any other stop)."""
-    return tuple(getattr(stop, "_stoppers", ()))
-
-
 def base_scheduler(scheduler: Any) -> Any:
     """The scheduler a ``ResourceChangingScheduler`` wraps; any other scheduler itself."""
     return getattr(scheduler, "_base_scheduler", scheduler)

@@ -153,7 +153,6 @@ REACHES = (
         "TuneController._set_trial_status",
         _attribute("ray.tune.execution.tune_controller", "TuneController._set_trial_status"),
     ),
-    Reach("CombinedStopper._stoppers", _made("ray.tune.stopper", "CombinedStopper", "_stoppers")),
     Reach(
         "ResourceChangingScheduler._base_scheduler",
         _made("ray.tune.schedulers", "ResourceChangingScheduler", "_base_scheduler"),

@@ -157,7 +157,10 @@ class Recorder(Callback):
             known = checkpoint_iteration(trial)
             if path and isinstance(step, int) and (known is None or known < step):
                 if Path(path).is_dir() and trial.status == RayTrial.PENDING:
-                    start_from(trial, path, {**(metrics or {}), "training_iteration": step})
+                    try:
+                        start_from(trial, path, {**(metrics or {}), "training_iteration": step})
+                    except OSError:  # Ray pruning checkpoints the dead driver deleted already
+                        pass  # the trial starts from the snapshot's checkpoint
         self._start_from.clear()
 
     # -- Ray Tune hooks --------------------------------------------------------------------

@@ -16,14 +16,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from tunebook.engine._control import StopControl, user_stop, with_control
+from tunebook.engine._control import LIVE, StopControl
 from tunebook.engine._kept import TRIAL_FILE, driver
 from tunebook.engine._launch import EXPERIMENTS, RAY_STATE_DIR, storage_folder
 from tunebook.engine._ray_internals import base_scheduler, tuner_parts
 from tunebook.engine._recorder import Recorder
 from tunebook.engine._schedulers import recording
 from tunebook.errors import OptionError
-from tunebook.events import EVENTS_FILE, SILENT_AFTER_S, EventLog
+from tunebook.events import EVENTS_FILE, SILENT_AFTER_S, EventLog, last_sign_of_life
 
 #: Ray Tune's own file of a run's Tuner (``ray.tune.impl.tuner_internal._TUNER_PKL``).
 TUNER_FILE = "tuner.pkl"
@@ -59,7 +59,7 @@ def check_resumable(folder: Path, log: EventLog, now: float) -> None:
             f"experiment {name!r} ended {ended[-1].get('status')}: nothing to resume. Start a "
             "new run (parent= it, for a next stage), or read it with tb.load()."
         )
-    last = max(float(e["time"]) for e in events)
+    last = last_sign_of_life(events)
     starts = [e for e in events if e["event"] in ("experiment_started", "experiment_resumed")]
     who = (starts[-1].get("driver") if starts else None) or {}
     if now - last >= SILENT_AFTER_S or _gone(who):
@@ -175,7 +175,7 @@ def resume(
     )
     cut = _cut_partial_line(folder / EVENTS_FILE)
     log = EventLog.continued(folder / EVENTS_FILE)
-    control = StopControl()
+    control = LIVE[str(folder)] = StopControl(str(folder))  # Ray's unpickled one becomes it
     parts = tuner_parts(tuner)
     assert parts is not None  # a restore runs in this process
     if parts.tune_config.scheduler is None:  # Ray's default, made here to end what ended
@@ -196,7 +196,6 @@ def resume(
     run_config.callbacks = [
         recorder if isinstance(c, Recorder) else c for c in run_config.callbacks or []
     ]
-    run_config.stop = with_control(user_stop(run_config.stop), control)
     log.append(
         "experiment_resumed",
         driver=driver(),

@@ -114,7 +114,7 @@ def silent_end(events: list[dict[str, Any]], now: float) -> list[dict[str, Any]]
     none for a record that ended or is recent."""
     if not events or any(e["event"] == "experiment_ended" for e in events):
         return []
-    last = max(float(e["time"]) for e in events)
+    last = last_sign_of_life(events)
     if now - last < SILENT_AFTER_S:
         return []
     unfinished: dict[str, None] = {}
@@ -134,3 +134,9 @@ def silent_end(events: list[dict[str, Any]], now: float) -> list[dict[str, Any]]
         *({**ended, "trial_id": trial_id} for trial_id in unfinished),
         {**ended, "event": "experiment_ended", "status": "crashed", "error": error},
     ]
+
+
+def last_sign_of_life(events: list[dict[str, Any]]) -> float:
+    """The time of the latest event its driver wrote (a ``control`` event another process
+    appended is not one)."""
+    return max((float(e["time"]) for e in events if e["event"] != "control"), default=0.0)
