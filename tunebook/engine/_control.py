@@ -152,12 +152,12 @@ def with_control(stop: Any, control: StopControl) -> Any:
 def control_fields(command: str, via: str, trial_id: str | None = None) -> dict[str, Any]:
     """The fields of a ``control`` event: a stop asked for from here, by ``via`` (what the
     user used: "tunebook stop", "Experiment.stop", the dashboard's button)."""
-    import os
-    import socket
     import uuid
+
+    from tunebook.engine._kept import driver
 
     fields: dict[str, Any] = {"command": command, "id": uuid.uuid4().hex[:12]}
     if trial_id is not None:
         fields["trial_id"] = trial_id
-    fields["from"] = {"host": socket.gethostname(), "pid": os.getpid(), "via": via}
+    fields["from"] = {**driver(), "via": via}
     return fields

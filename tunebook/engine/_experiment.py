@@ -60,6 +60,7 @@ class Experiment:
         self._started = time.monotonic()
         #: the record's bytes looked through for control commands, and the commands taken
         self._scanned = log.path.stat().st_size if log.path and log.path.exists() else 0
+        self._own = log.written  # of which this log's own bytes
         self._controls: set[Any] = set()
         self._thread = threading.Thread(target=self._fit, name=f"tunebook:{name}", daemon=True)
         self._beating = threading.Thread(
@@ -121,12 +122,14 @@ class Experiment:
 
     def _take_controls(self) -> None:
         path = self._log.path
-        try:
-            size = path.stat().st_size if path is not None else 0
-        except OSError:
+        if path is None:
             return
-        if size <= self._scanned or path is None:
+        own = self._log.written  # counted before the size: what it counts is in the file
+        size = path.stat().st_size
+        if size - self._scanned <= own - self._own:  # only this log's own lines: nothing to read
+            self._scanned, self._own = size, own
             return
+        self._own = own
         with open(path, "rb") as file:
             file.seek(self._scanned)
             data = file.read(size - self._scanned)

@@ -120,7 +120,7 @@ class Launch:
         worker_resources: what a trial holds when Ray's request for it is not that (a Ray
             Train trial, whose workers hold the resources).
         rebuild: what a resume rebuilds the trainable from, for a run whose trainable holds
-            ``with_parameters`` objects (``_resume.keep_trial``).
+            ``with_parameters`` objects (``_kept.keep_trial``).
     """
 
     name: str

@@ -80,8 +80,8 @@ def _gone(who: Mapping[str, Any]) -> bool:
         os.kill(who["pid"], 0)
     except ProcessLookupError:
         return True
-    except PermissionError:
-        return False
+    except PermissionError:  # alive, another user's
+        pass
     return False
 
 
@@ -159,11 +159,12 @@ def resume(
 
     folder = find(experiment, storage_path)
     name = folder.name
-    before = EventLog.read(folder, now=0.0)  # what was recorded, with no end inferred
-    check_resumable(folder, before, time.time())
+    log = EventLog.continued(folder / EVENTS_FILE)  # as recorded (no end inferred): goes on
+    before = log.events()
+    check_resumable(folder, log, time.time())
     ray_folder = folder.parent / RAY_STATE_DIR / name
     kept = load_trial(ray_folder, name, with_parameters)
-    started = next(e for e in before.events() if e["event"] == "experiment_started")
+    started = next(e for e in before if e["event"] == "experiment_started")
     ensure_ray(None)
     tuner = tune.Tuner.restore(
         str(ray_folder),
@@ -173,8 +174,7 @@ def resume(
         resume_errored=False,
         restart_errored=restart_errored,
     )
-    cut = _cut_partial_line(folder / EVENTS_FILE)
-    log = EventLog.continued(folder / EVENTS_FILE)
+    cut = _cut_partial_line(folder / EVENTS_FILE)  # before the log's first write
     control = LIVE[str(folder)] = StopControl(str(folder))  # Ray's unpickled one becomes it
     parts = tuner_parts(tuner)
     assert parts is not None  # a restore runs in this process
@@ -183,11 +183,11 @@ def resume(
     scheduler = base_scheduler(parts.tune_config.scheduler)  # adaptive resources wrap it
     budget = started.get("time_budget_s")  # counted again from the resume
     recorder = Recorder(log, control, started.get("metric"), scheduler, budget)
-    recorder.carry_on(before.events())
+    recorder.carry_on(before)
     recording(scheduler, recorder.decision, recorder.exploit)
     ended = {  # errored ones run again if the user says so
         e["trial_id"]
-        for e in before.events()
+        for e in before
         if e["event"] == "trial_ended" and not (restart_errored and e.get("status") == "error")
     }
     if hasattr(scheduler, "ended"):  # a scheduler tunebook records (a user's own cannot)
@@ -210,9 +210,14 @@ def _cut_partial_line(path: Path) -> int:
     """Cut off a last line the dead driver left unfinished (it was never acknowledged, and a
     line appended after it would make it a damaged line in the middle); the bytes cut."""
     with open(path, "rb+") as file:
-        data = file.read()
-        if not data or data.endswith(b"\n"):
+        end = file.seek(0, os.SEEK_END)
+        if end == 0:
             return 0
+        file.seek(end - 1)
+        if file.read(1) == b"\n":
+            return 0  # the usual case: the last line is whole (one byte read)
+        file.seek(0)
+        data = file.read()
         keep = data.rfind(b"\n") + 1
         file.truncate(keep)
         return len(data) - keep

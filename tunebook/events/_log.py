@@ -46,6 +46,7 @@ class EventLog:
         self._file: Any = None  # opened at the first write: a run that never starts leaves none
         self._closed = False
         self.last_time: float | None = None  # the time of the latest event appended
+        self.written = 0  # bytes this log wrote to its file (other processes may append too)
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -54,12 +55,7 @@ class EventLog:
 
         ``time`` defaults to the clock's current value.
         """
-        if kind not in KINDS:
-            raise ValueError(f"unknown event kind {kind!r}; the kinds are {', '.join(KINDS)}")
-        when = fields.pop("time", None)
-        event = {"event": kind, "time": self._clock() if when is None else when}
-        event.update(json_safe(fields))
-        line = json_line(event)
+        event, line = _event(kind, fields, self._clock)
         with self._lock:
             if self._closed:
                 raise RuntimeError(f"the event log {self.path} is closed")
@@ -110,6 +106,7 @@ class EventLog:
             self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 (kept open)
         self._file.write(line + "\n")
         self._file.flush()  # in the operating system's hands: a killed process loses nothing
+        self.written += len(line.encode()) + 1
         self._unsynced = True
         if self._clock() - self._last_sync >= self.sync_every:
             self._sync_locked()
@@ -174,11 +171,9 @@ class EventLog:
         """Append one event to the record ``path`` from another process than its writer (a
         control command from a terminal): one line in one write, which the file system does
         not interleave with the writer's lines (both append). Returns the event."""
-        if kind not in KINDS:
-            raise ValueError(f"unknown event kind {kind!r}; the kinds are {', '.join(KINDS)}")
-        event = {"event": kind, "time": time.time(), **json_safe(fields)}
+        event, line = _event(kind, fields, time.time)
         with open(path, "a", encoding="utf-8") as file:
-            file.write(json_line(event) + "\n")
+            file.write(line + "\n")
         return event
 
     def take(self, event: dict[str, Any]) -> None:
@@ -215,3 +210,13 @@ class EventLog:
         for event in silent_end(log._events, time.time() if now is None else now):
             log._add(event)
         return log
+
+
+def _event(kind: str, fields: dict[str, Any], clock: Callable[[], float]) -> tuple[dict, str]:
+    """An event of ``kind`` (its ``time`` the clock's unless given) as stored, and its line."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown event kind {kind!r}; the kinds are {', '.join(KINDS)}")
+    when = fields.pop("time", None)
+    event = {"event": kind, "time": clock() if when is None else when}
+    event.update(json_safe(fields))
+    return event, json_line(event)
