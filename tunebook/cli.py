@@ -110,8 +110,7 @@ def _resume(args: argparse.Namespace) -> int:
 def _list(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from tunebook.engine import default_storage
-    from tunebook.results import LISTING, stored
+    from tunebook.results import LISTING, default_storage, stored
 
     storage = Path(args.storage).expanduser() if args.storage else default_storage()
     rows = stored(storage)
@@ -124,7 +123,7 @@ def _list(args: argparse.Namespace) -> int:
 
 def _watch(args: argparse.Namespace) -> int:
     from tunebook.engine._experiment import _say
-    from tunebook.engine._resume import find
+    from tunebook.results import find
 
     folder = find(args.experiment, args.storage)
     line = ""
@@ -147,8 +146,8 @@ def _watch(args: argparse.Namespace) -> int:
 
 def _stop(args: argparse.Namespace) -> int:
     from tunebook.engine._control import control_fields
-    from tunebook.engine._resume import find
     from tunebook.events import EVENTS_FILE, EventLog
+    from tunebook.results import find
 
     folder = find(args.experiment, args.storage)
     results = Results.load(folder)

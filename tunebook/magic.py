@@ -26,11 +26,10 @@ from tunebook.cell import capture, parse_cell, trial_function
 from tunebook.dashboard import shows_widgets
 from tunebook.engine import OPTIONS, Experiment, experiments, resume, run
 from tunebook.engine._algorithms import describe_knobs
-from tunebook.engine._launch import storage_folder
 from tunebook.engine._options import BY_NAME, Option
 from tunebook.engine._train import is_trainer
 from tunebook.errors import UserInputError, did_you_mean
-from tunebook.results import LISTING, Results, stored
+from tunebook.results import LISTING, Results, storage_folder, stored
 from tunebook.space import Space
 
 __all__ = ["MagicOptionError", "TuneMagic", "load_ipython_extension", "parse_resources"]

@@ -6,11 +6,12 @@ The engine emits events into the event log; it never draws.
 from tunebook.engine._algorithms import SCHEDULERS, SEARCHES
 from tunebook.engine._cluster import ensure_ray
 from tunebook.engine._experiment import Experiment
-from tunebook.engine._launch import default_storage, experiments
+from tunebook.engine._launch import experiments
 from tunebook.engine._options import OPTIONS, Option
 from tunebook.engine._report import report, restore
 from tunebook.engine._resume import resume
 from tunebook.engine._run import record, run
+from tunebook.results import default_storage
 
 __all__ = [
     "OPTIONS",

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -57,15 +56,6 @@ EXPERIMENTS: list[Experiment] = []
 def experiments() -> list[Experiment]:
     """The experiments started in this process (this kernel), oldest first."""
     return list(EXPERIMENTS)
-
-
-def default_storage() -> Path:
-    """Where experiment folders go: ``$TUNEBOOK_RESULTS``, else ``~/tunebook_results``."""
-    return Path(os.environ.get("TUNEBOOK_RESULTS") or Path.home() / "tunebook_results")
-
-
-def storage_folder(storage_path: str | Path | None) -> Path:
-    return Path(storage_path).expanduser().resolve() if storage_path else default_storage()
 
 
 def unique_name(name: str | None, base: str, storage: Path) -> str:

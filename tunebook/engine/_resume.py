@@ -18,30 +18,16 @@ from typing import Any
 
 from tunebook.engine._control import LIVE, StopControl
 from tunebook.engine._kept import TRIAL_FILE, driver
-from tunebook.engine._launch import EXPERIMENTS, RAY_STATE_DIR, storage_folder
+from tunebook.engine._launch import EXPERIMENTS, RAY_STATE_DIR
 from tunebook.engine._ray_internals import base_scheduler, tuner_parts
 from tunebook.engine._recorder import Recorder
 from tunebook.engine._schedulers import recording
 from tunebook.errors import OptionError
 from tunebook.events import EVENTS_FILE, SILENT_AFTER_S, EventLog, last_sign_of_life
+from tunebook.results import find
 
 #: Ray Tune's own file of a run's Tuner (``ray.tune.impl.tuner_internal._TUNER_PKL``).
 TUNER_FILE = "tuner.pkl"
-
-
-def find(experiment: str | os.PathLike[str], storage_path: str | None) -> Path:
-    """The folder of ``experiment``: a folder holding a record, or a name in the storage."""
-    given = Path(experiment).expanduser()
-    if (given / EVENTS_FILE).is_file():
-        return given.resolve()
-    storage = storage_folder(storage_path)
-    if (storage / str(experiment) / EVENTS_FILE).is_file():
-        return storage / str(experiment)
-    names = sorted(p.parent.name for p in storage.glob(f"*/{EVENTS_FILE}"))[-8:]
-    raise OptionError(
-        f"no experiment {str(experiment)!r} in {storage} (nor a folder of that name holding "
-        f"{EVENTS_FILE}). {'Its latest: ' + ', '.join(names) + '.' if names else ''}"
-    )
 
 
 def check_resumable(folder: Path, log: EventLog, now: float) -> None:

@@ -13,12 +13,13 @@ from tunebook.engine import _algorithms, _train
 from tunebook.engine._cluster import check_resources, ensure_ray
 from tunebook.engine._control import StopControl, with_control
 from tunebook.engine._experiment import Experiment
-from tunebook.engine._launch import Launch, launch, storage_folder, total_trials, unique_name
+from tunebook.engine._launch import Launch, launch, total_trials, unique_name
 from tunebook.engine._objective import check_objective, check_trainer_options, ship_by_value
 from tunebook.engine._options import BY_NAME, DEFAULT_STORAGE, KNOBS, RUN_OPTIONS, checked
 from tunebook.engine._ray_internals import own_metric, tuner_parts
 from tunebook.engine._recorder import Recorder, SilentReporter
 from tunebook.errors import OptionError
+from tunebook.results import storage_folder
 from tunebook.space import Space
 
 #: Trials sampled when num_samples is not given and the space has something to sample.

@@ -1,18 +1,44 @@
-"""The experiments a storage folder holds, as a terminal or ``%tune list`` lists them."""
+"""Where experiment folders are, and what a storage folder holds, as a terminal or ``%tune
+list`` lists it (no Ray: a shell command reads them at once)."""
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from tunebook.errors import ResultsFolderError
+from tunebook.errors import OptionError, ResultsFolderError
 from tunebook.events import EVENTS_FILE
 from tunebook.results._results import Results
 
 #: The columns of a listing, in order.
 COLUMNS = ("name", "status", "trials", "metric", "best", "elapsed_s", "path")
+
+
+def default_storage() -> Path:
+    """Where experiment folders go: ``$TUNEBOOK_RESULTS``, else ``~/tunebook_results``."""
+    return Path(os.environ.get("TUNEBOOK_RESULTS") or Path.home() / "tunebook_results")
+
+
+def storage_folder(storage_path: str | Path | None) -> Path:
+    return Path(storage_path).expanduser().resolve() if storage_path else default_storage()
+
+
+def find(experiment: str | os.PathLike[str], storage_path: str | None) -> Path:
+    """The folder of ``experiment``: a folder holding a record, or a name in the storage."""
+    given = Path(experiment).expanduser()
+    if (given / EVENTS_FILE).is_file():
+        return given.resolve()
+    storage = storage_folder(storage_path)
+    if (storage / str(experiment) / EVENTS_FILE).is_file():
+        return storage / str(experiment)
+    names = sorted(p.parent.name for p in storage.glob(f"*/{EVENTS_FILE}"))[-8:]
+    raise OptionError(
+        f"no experiment {str(experiment)!r} in {storage} (nor a folder of that name holding "
+        f"{EVENTS_FILE}). {'Its latest: ' + ', '.join(names) + '.' if names else ''}"
+    )
 
 
 def stored(storage: Path, skip: Iterable[Path] = ()) -> list[dict[str, Any]]:
