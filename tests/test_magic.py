@@ -341,3 +341,21 @@ def test_tune_resume_names_what_it_cannot_find(shell):
         run(shell, "%tune resume nowhere")  # the magic's storage_path, not the default
     with pytest.raises(MagicOptionError, match=r"^%tune resume NAME: the experiment's name"):
         run(shell, "%tune resume")
+
+
+def test_tune_attach_follows_a_record_of_the_storage_and_lists_it_with_its_variable(shell):
+    from tunebook.events import EVENTS_FILE, EventLog
+
+    storage = Path(shell.magics_manager.registry["TuneMagic"].storage_path)
+    log = EventLog(storage / "elsewhere" / EVENTS_FILE)
+    log.append("experiment_started", name="elsewhere", metric="loss", mode="min")
+    log.append("trial_started", trial_id="t1", config={"x": 0.5})
+    followed = run(shell, "followed = %tune attach elsewhere\nfollowed")
+    assert followed.detached and followed.name == "elsewhere" and not followed.done
+    listing = run(shell, "%tune list")
+    (row,) = listing[listing["name"] == "elsewhere"].to_dict("records")
+    assert row["variable"] == "followed" and row["status"] == "running" and row["trials"] == 1
+    with pytest.raises(MagicOptionError, match="%tune attach NAME"):
+        run(shell, "%tune attach")
+    log.append("experiment_ended", status="completed")
+    assert followed.wait(timeout=10) and followed.status == "completed"

@@ -59,6 +59,7 @@ _LAZY = {
     "report": "tunebook.engine",
     "restore": "tunebook.engine",
     "resume": "tunebook.engine",
+    "attach": "tunebook.engine",
     "Experiment": "tunebook.engine",
     # on top: a plain Ray Tune Tuner, recorded and shown
     "watch": "tunebook.watch",
@@ -100,6 +101,7 @@ __all__ = [
     "Trial",
     "TunebookError",
     "__version__",
+    "attach",
     "choice",
     "grid",
     "load",
@@ -178,7 +180,7 @@ _show_dashboards()
 if TYPE_CHECKING:
     from tunebook.dashboard import Dashboard
     from tunebook.editor import SpaceEditor
-    from tunebook.engine import Experiment, report, restore, resume, run
+    from tunebook.engine import Experiment, attach, report, restore, resume, run
     from tunebook.events import EventLog
     from tunebook.figures import write_report
     from tunebook.results import Results, Trial, load, load_stages

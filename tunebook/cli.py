@@ -176,6 +176,32 @@ def _stop(args: argparse.Namespace) -> int:
     return 1
 
 
+def _ray(args: argparse.Namespace) -> int:
+    from tunebook.engine import _local_ray
+
+    if args.action == "stop":
+        info = _local_ray.stop()
+        if info is None:
+            print("No local Ray of tunebook's is up: nothing to stop.")
+        else:
+            print(f"Stopped the local Ray at {info['address']} (every run on it ended).")
+        return 0
+    info = _local_ray.status()
+    if info is None:
+        print(
+            "No local Ray of tunebook's is up (tb.run(..., detach=True) starts one that "
+            "outlives the kernel)."
+        )
+        return 1
+    since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(info["started"]))
+    print(
+        f"The local Ray at {info['address']} is up since {since}: {info['cpus']} CPUs, "
+        f"127.0.0.1 only, token auth, no dashboard (process group {info['pid']}, log "
+        f"{info['log']}). `tunebook ray stop` ends it and every run on it."
+    )
+    return 0
+
+
 def _names_an_experiment(command: argparse.ArgumentParser) -> None:
     command.add_argument("experiment", help="its name in --storage, or its folder")
     command.add_argument("--storage", help="the folder of experiments (as tb.run's default)")
@@ -219,6 +245,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     _names_an_experiment(resume)
     resume.add_argument("--errored", action="store_true", help="run failed trials again")
     resume.set_defaults(func=_resume)
+    ray = commands.add_parser("ray", help="the local Ray that outlives the kernel")
+    ray.add_argument("action", choices=["status", "stop"], help="show it, or end it")
+    ray.set_defaults(func=_ray)
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))

@@ -24,12 +24,12 @@ from traitlets import Any as AnyTrait
 
 from tunebook.cell import capture, parse_cell, trial_function
 from tunebook.dashboard import shows_widgets
-from tunebook.engine import OPTIONS, Experiment, experiments, resume, run
+from tunebook.engine import OPTIONS, Experiment, attach, experiments, listing, resume, run
 from tunebook.engine._algorithms import describe_knobs
 from tunebook.engine._options import BY_NAME, Option
 from tunebook.engine._train import is_trainer
 from tunebook.errors import UserInputError, did_you_mean
-from tunebook.results import LISTING, Results, storage_folder, stored
+from tunebook.results import LISTING, Results
 from tunebook.space import Space
 
 __all__ = ["MagicOptionError", "TuneMagic", "load_ipython_extension", "parse_resources"]
@@ -94,7 +94,8 @@ def _tune_help(function: Any) -> Any:
     decorated = argument(
         "command",
         nargs="*",
-        help="line magic only: FUNC (with --space), 'list', 'stop [NAME]' or 'resume NAME'",
+        help="line magic only: FUNC (with --space), 'list', 'stop [NAME]', 'attach NAME' or "
+        "'resume NAME'",
     )(function)
     for option in reversed(CELL_OPTIONS):
         decorated = _argument(option)(decorated)
@@ -174,7 +175,9 @@ class _TuneMagic(Magics):
         As a line magic: ``%tune FUNC --space SPACE [options]`` tunes a function defined
         elsewhere; ``%tune list`` lists this kernel's experiments and the storage folder's
         others; ``%tune stop [NAME]`` stops one (by name or variable), or every running one;
-        ``%tune resume NAME`` resumes a run whose driver is gone (``tb.resume``).
+        ``%tune attach NAME`` follows a run whose driver is elsewhere (a detached run, another
+        kernel: ``tb.attach``); ``%tune resume NAME`` resumes a run whose driver is gone
+        (``tb.resume``).
         """
         args = _args(line, self.tune)
         if cell is not None:
@@ -186,18 +189,19 @@ class _TuneMagic(Magics):
         if not args.command:
             raise MagicOptionError(
                 "%tune needs a command: %tune FUNC --space SPACE [options], %tune list, "
-                "%tune stop [NAME] or %tune resume NAME. For a cell, write %%tune on its first "
-                "line."
+                "%tune stop [NAME], %tune attach NAME or %tune resume NAME. For a cell, write "
+                "%%tune on its first line."
             )
         command, *rest = args.command
         if command == "list":
             return self._list()
         if command == "stop":
             return self._stop(rest[0] if rest else None)
-        if command == "resume":
+        if command in ("attach", "resume"):
             if len(rest) != 1:
-                raise MagicOptionError("%tune resume NAME: the experiment's name or folder.")
-            return resume(rest[0], storage_path=getattr(self, "storage_path", None))
+                raise MagicOptionError(f"%tune {command} NAME: the experiment's name or folder.")
+            follow = attach if command == "attach" else resume
+            return follow(rest[0], storage_path=getattr(self, "storage_path", None))
         if rest:
             raise MagicOptionError(f"%tune {command}: unexpected {' '.join(rest)!r}.")
         return self._run_function(args, command)
@@ -337,30 +341,15 @@ class _TuneMagic(Magics):
     # -- managing --------------------------------------------------------------------------
 
     def _list(self) -> pd.DataFrame:
-        """This kernel's experiments, then the other records of the storage folder (run by
-        another kernel or process: running, ended, or crashed when their driver is gone)."""
-        rows = []
-        for experiment in experiments():
-            progress = experiment.progress()
-            variables = [
-                k for k, v in self._namespace.items() if v is experiment and not k.startswith("_")
-            ]
-            rows.append(
-                {
-                    "name": experiment.name,
-                    "variable": ", ".join(variables),
-                    "status": progress.status,
-                    "trials": len(experiment.live),
-                    "metric": progress.metric,
-                    "best": progress.best,
-                    "elapsed_s": round(progress.elapsed, 1),
-                    "path": str(experiment.path),
-                }
-            )
-        mine = [experiment.path for experiment in experiments()]
-        storage = storage_folder(getattr(self, "storage_path", None))  # the magic's default
-        rows += [{**row, "variable": ""} for row in stored(storage, skip=mine)]
-        return pd.DataFrame(rows, columns=["name", "variable", *LISTING[1:]])
+        """``tb.experiments()``, with the variables that hold this kernel's experiments."""
+        held: dict[str, list[str]] = {}
+        for key, value in self._namespace.items():
+            if isinstance(value, Experiment) and not key.startswith("_"):
+                held.setdefault(str(value.path), []).append(key)
+        rows = listing(getattr(self, "storage_path", None))  # the magic's default storage
+        table = pd.DataFrame(rows, columns=list(LISTING))
+        table.insert(1, "variable", [", ".join(held.get(str(p), [])) for p in table["path"]])
+        return table
 
     def _stop(self, name: str | None) -> None:
         everything = experiments()

@@ -4,9 +4,10 @@ The engine emits events into the event log; it never draws.
 """
 
 from tunebook.engine._algorithms import SCHEDULERS, SEARCHES
+from tunebook.engine._attached import attach
 from tunebook.engine._cluster import ensure_ray
 from tunebook.engine._experiment import Experiment
-from tunebook.engine._launch import experiments
+from tunebook.engine._launch import experiments, listing
 from tunebook.engine._options import OPTIONS, Option
 from tunebook.engine._report import report, restore
 from tunebook.engine._resume import resume
@@ -19,9 +20,11 @@ __all__ = [
     "SCHEDULERS",
     "SEARCHES",
     "Experiment",
+    "attach",
     "default_storage",
     "ensure_ray",
     "experiments",
+    "listing",
     "record",
     "report",
     "restore",

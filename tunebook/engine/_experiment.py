@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import json
 import sys
 import threading
 import time
@@ -14,7 +13,7 @@ from typing import Any
 
 from tunebook.engine._control import StopControl, control_fields
 from tunebook.errors import ExperimentFailed, OptionError, TunebookError
-from tunebook.events import HEARTBEAT_S, EventLog
+from tunebook.events import HEARTBEAT_S, EventLog, read_from
 from tunebook.results import Progress, Results
 
 #: How often a running experiment looks in its record for control commands other processes
@@ -35,6 +34,9 @@ class Experiment:
         name: the experiment's name (also its folder's name).
         path: the experiment folder: ``events.jsonl`` (the record), nothing else of Ray's.
     """
+
+    #: Whether its driver runs outside this process (a detached or attached run).
+    detached = False
 
     def __init__(
         self,
@@ -130,21 +132,9 @@ class Experiment:
             self._scanned, self._own = size, own
             return
         self._own = own
-        with open(path, "rb") as file:
-            file.seek(self._scanned)
-            data = file.read(size - self._scanned)
-        whole = data.rfind(b"\n") + 1  # a line being written is read once it is whole
-        self._scanned += whole
-        for line in data[:whole].splitlines():
-            if b'"control"' not in line:
-                continue
-            try:
-                event = json.loads(line)
-            except ValueError:
-                continue
-            if not isinstance(event, dict):
-                continue
-            if event.get("event") == "control" and event.get("id") not in self._controls:
+        events, self._scanned = read_from(path, self._scanned, size)
+        for event in events:
+            if event["event"] == "control" and event.get("id") not in self._controls:
                 self._controls.add(event.get("id"))
                 self._log.take(event)
                 self._obey(event)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,8 +55,20 @@ EXPERIMENTS: list[Experiment] = []
 
 
 def experiments() -> list[Experiment]:
-    """The experiments started in this process (this kernel), oldest first."""
+    """The experiments started (or attached to) in this process (this kernel), oldest first."""
     return list(EXPERIMENTS)
+
+
+def listing(storage_path: str | None = None) -> list[dict[str, Any]]:
+    """This process's experiments, then the other records of the storage folder (run by
+    another kernel, a detached driver or a terminal: running, ended, or ``crashed`` once their
+    driver is gone), one row each (``tunebook.results.LISTING``)."""
+    from tunebook.results import row, storage_folder, stored
+
+    now = time.time()
+    rows = [row(e.live, e.path, None if e.done else now) for e in EXPERIMENTS]
+    skip = [Path(e.path) for e in EXPERIMENTS]
+    return rows + stored(storage_folder(storage_path), skip=skip)
 
 
 def unique_name(name: str | None, base: str, storage: Path) -> str:

@@ -229,6 +229,14 @@ OPTIONS = (
         cell="flag",
     ),
     Option("wait", "block until the experiment ends", checks.flag, default=False, cell="flag"),
+    Option(
+        "detach",
+        "run the driver outside the kernel (on a local Ray that outlives it, or the cluster): "
+        "the run goes on when the kernel dies or restarts; tb.attach(name) follows it again",
+        checks.flag,
+        default=False,
+        cell="flag",
+    ),
     # %%tune only
     Option("out", "the variable to bind the Experiment to", flags=("-o",), run=False),
     Option("space", "a variable holding the search space (a dict or tb.Space)", run=False),

@@ -36,6 +36,15 @@ TRAINER_MODULES = {
 # -- the local Ray --------------------------------------------------------------------------
 
 
+def enable_token_auth() -> None:
+    """Speak Ray's token auth from this process, as ``ray.init`` does for a local Ray it starts
+    (Ray reads ``RAY_AUTH_MODE`` into its config when it loads; its ``_enable_token_auth``
+    sets it and reloads the config): to join a Ray started with token auth."""
+    from ray._private.authentication import authentication_token_setup
+
+    authentication_token_setup._enable_token_auth()
+
+
 def loopback_only() -> None:
     """Make a local Ray listen on 127.0.0.1 only: on Linux Ray 2.60 turns a requested
     127.0.0.1 into the machine's address unless its ``ENABLE_RAY_CLUSTER`` switch is off."""

@@ -97,6 +97,7 @@ def _on(make: Callable[[], Any], path: str) -> Callable[[], Any]:
 #: Module attributes read as they are (``module``, dotted path).
 ATTRIBUTES = (
     ("ray._private.ray_constants", "ENABLE_RAY_CLUSTER"),
+    ("ray._private.authentication.authentication_token_setup", "_enable_token_auth"),
     ("ray._private.services", "canonicalize_bootstrap_address"),
     ("ray._private.state", "actors"),
     ("ray.tune.execution.class_cache", "DEFAULT_ENV_VARS"),

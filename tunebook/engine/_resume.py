@@ -36,7 +36,8 @@ def check_resumable(folder: Path, log: EventLog, now: float) -> None:
     process of this host that is gone)."""
     name = folder.name
     for experiment in EXPERIMENTS:
-        if Path(experiment.path).resolve() == folder.resolve() and not experiment.done:
+        here = not experiment.detached  # an attached run's driver is elsewhere
+        if here and Path(experiment.path).resolve() == folder.resolve() and not experiment.done:
             raise OptionError(f"experiment {name!r} is running in this process: nothing to resume.")
     events = log.events()
     ended = [e for e in events if e["event"] == "experiment_ended"]

@@ -12,6 +12,7 @@ from typing import Any
 from tunebook.engine import _algorithms, _train
 from tunebook.engine._cluster import check_resources, ensure_ray
 from tunebook.engine._control import StopControl, with_control
+from tunebook.engine._detach import detach
 from tunebook.engine._experiment import Experiment
 from tunebook.engine._launch import Launch, launch, total_trials, unique_name
 from tunebook.engine._objective import check_objective, check_trainer_options, ship_by_value
@@ -207,6 +208,7 @@ def run(
             f"takes no search algorithm (search={search!r}). Use search='random' (or 'grid')."
         )
     stage, points = _parent_stage(o["parent"], o["warm_start"], space, num_samples)
+    o = {**o, "parent": None}  # the stage is in the record; a detached driver gets no Experiment
     search_alg, search_label = _algorithms.search(
         search, space, o["seed"], o["max_concurrent_trials"], points
     )
@@ -214,7 +216,7 @@ def run(
     resources = o["resources_per_trial"]
     storage = check_storage(storage_folder(o["storage_path"]), given=bool(o["storage_path"]))
     name = unique_name(o["name"], label, storage)  # a name taken: refused before Ray starts
-    cluster = ensure_ray(o["address"])
+    cluster = ensure_ray(o["address"], outlive=o["detach"])
     if resources:
         check_resources(resources)
     concurrency = o["max_concurrent_trials"]
@@ -303,7 +305,8 @@ def run(
         "warm_start": len(points or []),
         "watched": False,
     }
-    return launch(
+    start = detach if o["detach"] else launch
+    return start(
         Launch(
             name=name,
             storage=storage,

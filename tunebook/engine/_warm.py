@@ -32,13 +32,17 @@ _owned: list[str] = []
 #: long as those readied later), oldest first: a run's trials take them from the front.
 _ready: list[float] = []
 _lock = threading.Lock()
+#: Workers kept ready beyond one per CPU: one for a detached run's driver (an actor of no CPU)
+#: on the local Ray that outlives the kernel.
+_extra = [0]
 
 
-def own(address: str, *, started: bool) -> None:
+def own(address: str, *, started: bool, drivers: int = 0) -> None:
     """This process connected to the Ray at ``address``: keep workers ready there. A Ray this
     process ``started`` has already started one idle worker per CPU; a joined one gets them
-    now."""
+    now, and ``drivers`` more for the drivers of detached runs."""
     _owned[:] = [address]
+    _extra[0] = drivers
     _ready.clear()
     if started:
         _ready.extend([time.monotonic() + KEEP_S] * wanted())
@@ -53,7 +57,7 @@ def wanted() -> int:
     nodes = [node for node in ray.nodes() if node.get("Alive")]
     if len(nodes) != 1:
         return 0
-    return max(1, min(int(nodes[0].get("Resources", {}).get("CPU", 1)), MOST))
+    return max(1, min(int(nodes[0].get("Resources", {}).get("CPU", 1)), MOST)) + _extra[0]
 
 
 def ready(taken: int = 0) -> int:

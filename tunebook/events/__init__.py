@@ -30,7 +30,7 @@ from tunebook.events._flat import flat_config, flat_space, is_number, resources_
 from tunebook.events._json import json_safe
 from tunebook.events._kinds import EVENTS_FILE, HEARTBEAT_S, KINDS, SILENT_AFTER_S
 from tunebook.events._log import EventLog
-from tunebook.events._read import last_sign_of_life
+from tunebook.events._read import last_sign_of_life, read_from, silent_end
 
 __all__ = [
     "EVENTS_FILE",
@@ -43,5 +43,7 @@ __all__ = [
     "is_number",
     "json_safe",
     "last_sign_of_life",
+    "read_from",
     "resources_text",
+    "silent_end",
 ]

@@ -77,6 +77,25 @@ def read_events(path: Path) -> list[dict[str, Any]]:
     return events
 
 
+def read_from(path: Path, offset: int, end: int | None = None) -> tuple[list[dict[str, Any]], int]:
+    """The events on the whole lines of the record ``path`` from byte ``offset`` on (to byte
+    ``end``, else to its end), and the offset after them: a follower of a growing record reads
+    each line once, when it is whole.
+    A damaged line or an unknown kind is skipped (``read_events`` names them on a load)."""
+    with open(path, "rb") as file:
+        file.seek(offset)
+        data = file.read(-1 if end is None else end - offset)
+    whole = data.rfind(b"\n") + 1
+    events = []
+    for line in data[:whole].split(b"\n"):
+        if not line.strip():
+            continue
+        event, problem = _event(line)
+        if problem is None and event["event"] in FIELDS:
+            events.append(restore_nonfinite(event))
+    return events, offset + whole
+
+
 def _event(line: bytes) -> tuple[dict[str, Any], str | None]:
     """The event on one line, or what is wrong with the line."""
     try:
@@ -108,14 +127,17 @@ def _listed(damaged: list[tuple[int, str]]) -> str:
     return named + (f"; and {len(damaged) - NAMED} more" if len(damaged) > NAMED else "")
 
 
-def silent_end(events: list[dict[str, Any]], now: float) -> list[dict[str, Any]]:
+def silent_end(
+    events: list[dict[str, Any]], now: float, gone: str | None = None
+) -> list[dict[str, Any]]:
     """The events that end a record with no end and no event in :data:`SILENT_AFTER_S`
-    before ``now``: each unfinished trial ``interrupted``, the experiment ``crashed``;
-    none for a record that ended or is recent."""
+    before ``now`` (or whose driver is known to be ``gone``, saying how): each unfinished
+    trial ``interrupted``, the experiment ``crashed``; none for a record that ended or is
+    recent."""
     if not events or any(e["event"] == "experiment_ended" for e in events):
         return []
     last = last_sign_of_life(events)
-    if now - last < SILENT_AFTER_S:
+    if now - last < SILENT_AFTER_S and gone is None:
         return []
     unfinished: dict[str, None] = {}
     for event in events:
@@ -125,10 +147,13 @@ def silent_end(events: list[dict[str, Any]], now: float) -> list[dict[str, Any]]
             unfinished.pop(event["trial_id"], None)
     ended = {"event": "trial_ended", "time": last, "status": "interrupted", "inferred": True}
     when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(last))
+    why = gone or (
+        f"its record has no end and no sign of life since {when} ({now - last:.0f} s before "
+        "it was read)"
+    )
     error = (
-        f"the run's driver is gone: its record has no end and no sign of life since {when} "
-        f"({now - last:.0f} s before it was read); the trials that were running are "
-        "interrupted, and everything they reported before is kept"
+        f"the run's driver is gone: {why}; the trials that were running are interrupted, and "
+        "everything they reported before is kept"
     )
     return [
         *({**ended, "trial_id": trial_id} for trial_id in unfinished),

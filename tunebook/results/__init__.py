@@ -9,7 +9,7 @@ from tunebook.results._results import Results, load
 from tunebook.results._stages import load_stages
 from tunebook.results._state import FINISHED, TRIAL_STATUSES, ExperimentState, check_mode
 from tunebook.results._stored import COLUMNS as LISTING
-from tunebook.results._stored import default_storage, find, storage_folder, stored
+from tunebook.results._stored import default_storage, find, row, storage_folder, stored
 from tunebook.results._summary import (
     best_first,
     cell_text,
@@ -41,6 +41,7 @@ __all__ = [
     "add_view_loader",
     "default_storage",
     "find",
+    "row",
     "storage_folder",
     "stored",
     "best_first",

@@ -54,19 +54,23 @@ def stored(storage: Path, skip: Iterable[Path] = ()) -> list[dict[str, Any]]:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # a cut last line: the listing says no more
                 results = Results.load(record.parent)
-            progress = results.progress()
         except ResultsFolderError:
             rows.append({"name": record.parent.name, "status": "unreadable"})
             continue
-        rows.append(
-            {
-                "name": results.name or record.parent.name,
-                "status": progress.status,
-                "trials": len(results.state.trials),
-                "metric": progress.metric,
-                "best": progress.best,
-                "elapsed_s": round(progress.elapsed, 1),
-                "path": str(record.parent),
-            }
-        )
+        rows.append(row(results, record.parent))
     return rows
+
+
+def row(results: Results, folder: str | Path, now: float | None = None) -> dict[str, Any]:
+    """One experiment's row of a listing (:data:`COLUMNS`), from its results (as of ``now``
+    for a run going on: elapsed by the clock)."""
+    progress = results.progress(now=now)
+    return {
+        "name": results.name or Path(folder).name,
+        "status": progress.status,
+        "trials": len(results.state.trials),
+        "metric": progress.metric,
+        "best": progress.best,
+        "elapsed_s": round(progress.elapsed, 1),
+        "path": str(folder),
+    }
