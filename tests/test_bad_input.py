@@ -728,7 +728,7 @@ X = {"x": tune.uniform(0, 1)}  # a good space: the arguments are what is wrong
                 "hyperparam_mutations, hyperparam_bounds, synch, resources_per_trial, "
                 "adaptive_resources, keep_checkpoints, checkpoint_score, max_failures, "
                 "time_budget_s, stop, seed, name, storage_path, address, with_parameters, "
-                "parent, warm_start, wait."
+                "parent, warm_start, wait, detach."
             ),
         ),  # scheduler knob unknown
         (
@@ -742,7 +742,7 @@ X = {"x": tune.uniform(0, 1)}  # a good space: the arguments are what is wrong
                 "quantile_fraction, hyperparam_mutations, hyperparam_bounds, synch, "
                 "resources_per_trial, adaptive_resources, keep_checkpoints, checkpoint_score, "
                 "max_failures, time_budget_s, stop, seed, name, storage_path, address, "
-                "with_parameters, parent, warm_start, wait."
+                "with_parameters, parent, warm_start, wait, detach."
             ),
         ),  # unknown keyword
         (

@@ -51,3 +51,29 @@ def test_watch_keeps_the_tuners_own_callbacks(storage):
     )
     results = tb.watch(tuner, storage_path=storage)
     assert len(seen) == 20 and len(results.history) == 20
+
+
+def slow(config):
+    import time
+
+    for step in range(1, 200):
+        time.sleep(0.05)
+        tune.report({"score": config["lr"] * step})
+
+
+def test_watch_without_waiting_returns_the_running_experiment_its_dashboard_stops(storage):
+    tuner = tune.Tuner(
+        slow,
+        param_space={"lr": tune.uniform(0, 1)},
+        tune_config=tune.TuneConfig(metric="score", mode="max", num_samples=2),
+    )
+    exp = tb.watch(tuner, storage_path=storage, wait=False)
+    assert isinstance(exp, tb.Experiment) and not exp.done  # the cell did not wait
+    while exp.live.history.empty:
+        exp.wait(timeout=0.05, quiet=True)
+    board = tb.Dashboard(exp, start=False)
+    board.stop_button.click()
+    assert exp.wait(timeout=60) and exp.status == "stopped"
+    assert exp.results.trials["iterations"].max() < 199
+    (stop,) = [e for e in exp.results.events if e["event"] == "control"]
+    assert stop["from"]["via"] == "the dashboard's Stop"
