@@ -184,7 +184,10 @@ def _ray(args: argparse.Namespace) -> int:
         if info is None:
             print("No local Ray of tunebook's is up: nothing to stop.")
         else:
-            print(f"Stopped the local Ray at {info['address']} (every run on it ended).")
+            print(
+                f"Stopped the local Ray at {info['address']}: every run on it ended, and a "
+                "kernel connected to it has lost its Ray (restart that kernel)."
+            )
         return 0
     info = _local_ray.status()
     if info is None:

@@ -19,6 +19,7 @@ from tunebook.engine._launch import EXPERIMENTS
 from tunebook.errors import ExperimentFailed
 from tunebook.events import (
     EVENTS_FILE,
+    SILENT_AFTER_S,
     EventLog,
     read_from,
     silent_end,
@@ -39,6 +40,8 @@ class AttachedExperiment(Experiment):
 
     #: Its driver runs outside this process.
     detached = True
+    #: Interrupting a wait on it stops waiting, not the run (it may be another kernel's).
+    stops_on_interrupt = False
 
     def __init__(
         self, path: Path, *, driver: Any = None, on_end: Callable[[], object] | None = None
@@ -56,6 +59,7 @@ class AttachedExperiment(Experiment):
         self._controls: set[Any] = set()
         self._driver = driver  # a detached driver started here: its actor and its call
         self._on_end = on_end
+        self._life: float | None = None  # the latest sign of its driver's life in the record
         self._read()
         self.name = self._live.name or path.name
         self._thread = threading.Thread(
@@ -71,15 +75,13 @@ class AttachedExperiment(Experiment):
         if self._done.is_set():
             return
         gone = self._driver_gone()
-        if gone:
+        if gone is not None:
             self._take()  # what it wrote last
             if self._done.is_set():
                 return
-        seen = self._log.events()
-        if not seen:
-            return
-        how = "its detached driver ended before the run did (killed, or its node lost)"
-        for event in silent_end(seen, time.time(), how if gone else None):
+        if self._life is None or (gone is None and time.time() - self._life < SILENT_AFTER_S):
+            return  # the driver wrote lately: no need to look through the whole record
+        for event in silent_end(self._log.events(), time.time(), gone):
             self._log.take(event)
             if event["event"] == "experiment_ended":
                 self._end(event)
@@ -88,20 +90,34 @@ class AttachedExperiment(Experiment):
         events, self._offset = read_from(self._record, self._offset)
         for event in events:
             self._log.take(event)
+            if event["event"] != "control":  # another process's command: no sign of life
+                self._life = max(self._life or 0.0, float(event["time"]))
             if event["event"] == "experiment_ended":
                 self._end(event)
 
-    def _driver_gone(self) -> bool:
-        """Whether the detached driver this process started has ended (killed, its node lost):
-        its run is then crashed at once, not after the record's silence."""
+    def _driver_gone(self) -> str | None:
+        """How the detached driver this process started ended, if it has (killed, its node
+        lost, an error of its own): its run is then crashed at once, not after the record's
+        silence."""
         if self._driver is None:
-            return False
+            return None
         import ray
 
         if not ray.is_initialized():
-            return False
-        ready, _ = ray.wait([self._driver[1]], timeout=0)
-        return bool(ready)
+            return None
+        call = self._driver[1]
+        if not ray.wait([call], timeout=0)[0]:
+            return None
+        try:
+            ray.get(call, timeout=0)
+        except ray.exceptions.RayTaskError as err:  # an error of the driver's own
+            return f"its detached driver failed: {err.cause!r}"
+        except Exception as err:  # noqa: BLE001 (the actor died: killed, out of memory, node)
+            if "exit_actor" in str(err) or "intentionally" in str(err).lower():
+                return "its detached driver ended before the run did"
+            first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            return f"its detached driver died ({first})"
+        return "its detached driver ended before the run did"
 
     def _end(self, event: dict[str, Any]) -> None:
         if self._done.is_set():
@@ -121,8 +137,8 @@ class AttachedExperiment(Experiment):
         while not self._done.wait(FOLLOW_S):
             try:
                 self._read()
-            except OSError:  # the folder went away: the record as read so far stays
-                continue
+            except Exception:  # noqa: BLE001, S112 (the folder went away, Ray shut down: the
+                continue  # record as read so far stays, and its silence still ends it)
 
     def _command(self, command: str, via: str, trial_id: str | None = None) -> None:
         """A control command, appended to the record for its driver to take."""

@@ -12,7 +12,7 @@ from typing import Any
 from tunebook.engine import _warm
 from tunebook.engine._attached import AttachedExperiment
 from tunebook.engine._launch import EXPERIMENTS, Launch, launch
-from tunebook.errors import ExperimentFailed, OptionError
+from tunebook.errors import ExperimentFailed, OptionError, TunebookError
 from tunebook.events import EVENTS_FILE
 
 #: Seconds a detached driver has to write its experiment's start.
@@ -30,13 +30,14 @@ class Driver:
 
         from tunebook.engine._cluster import as_driver
 
-        as_driver()
-        plan = cloudpickle.loads(plan_data)
-        experiment = launch(dataclasses.replace(plan, wait=False))
-        experiment._done.wait()
-        status = experiment.status
-        ray.actor.exit_actor()  # a detached actor lives until it ends itself
-        return status
+        try:
+            as_driver()
+            plan = cloudpickle.loads(plan_data)
+            experiment = launch(dataclasses.replace(plan, wait=False))
+            experiment._done.wait()
+            return experiment.status
+        finally:
+            ray.actor.exit_actor()  # a detached actor lives until it ends itself, error or not
 
 
 def detach(plan: Launch) -> AttachedExperiment:
@@ -52,23 +53,34 @@ def detach(plan: Launch) -> AttachedExperiment:
             f"a driver outside the kernel ({type(err).__name__}: {err}). Run it with "
             "detach=False."
         ) from err
-    actor: Any = (
-        ray.remote(Driver)
-        .options(
-            name=f"tunebook:{plan.name}",
-            namespace=NAMESPACE,
-            lifetime="detached",
-            num_cpus=0,
-            max_restarts=0,
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    here = ray.get_runtime_context().get_node_id()  # the record goes to this node's disk
+    try:
+        actor: Any = (
+            ray.remote(Driver)
+            .options(
+                name=f"tunebook:{plan.name}",
+                namespace=NAMESPACE,
+                lifetime="detached",
+                num_cpus=0,
+                max_restarts=0,
+                scheduling_strategy=NodeAffinitySchedulingStrategy(here, soft=False),
+            )
+            .remote()
         )
-        .remote()
-    )
+    except ValueError as err:  # the name is taken: a run of that name is on this Ray
+        raise OptionError(
+            f"a detached run named {plan.name!r} is already running on this Ray (from another "
+            f"storage folder): choose another name ({err})."
+        ) from err
     call = actor.run.remote(data)
     folder = plan.storage / plan.name
     deadline = time.monotonic() + START_TIMEOUT
     while not _started(folder / EVENTS_FILE):
         ready, _ = ray.wait([call], timeout=0.05)
         if ready:
+            ray.kill(actor)  # ended without starting the run: it must not linger
             _raise_driver_error(call, plan.name)
         if time.monotonic() > deadline:
             ray.kill(actor)
@@ -103,9 +115,11 @@ def _raise_driver_error(call: Any, name: str) -> None:
         ray.get(call)
     except ray.exceptions.RayTaskError as err:
         cause = getattr(err, "cause", None)
-        if isinstance(cause, BaseException):
-            raise cause from None
-        raise ExperimentFailed(f"the detached driver of {name!r} failed: {err}") from None
+        if isinstance(cause, TunebookError):
+            raise cause from None  # tunebook's own message, as an in-kernel run gives it
+        raise ExperimentFailed(
+            f"the detached driver of {name!r} failed before the run started: {cause!r}"
+        ) from (cause if isinstance(cause, BaseException) else None)
     except ray.exceptions.RayActorError as err:
         raise ExperimentFailed(f"the detached driver of {name!r} died: {err}") from None
     raise ExperimentFailed(f"the detached driver of {name!r} ended without starting the run.")

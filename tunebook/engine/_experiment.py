@@ -37,6 +37,8 @@ class Experiment:
 
     #: Whether its driver runs outside this process (a detached or attached run).
     detached = False
+    #: Whether interrupting a ``wait()`` on it stops the run (a run of this kernel's).
+    stops_on_interrupt = True
 
     def __init__(
         self,
@@ -237,8 +239,9 @@ class Experiment:
                 if not quiet:
                     said = _say(f"waiting for {self.name} to end: {self.progress_line()}")
         except KeyboardInterrupt:
-            self.stop(via="an interrupted wait()")
-            self._done.wait()
+            if self.stops_on_interrupt:
+                self.stop(via="an interrupted wait()")
+                self._done.wait()
             raise
         finally:
             if said:
@@ -288,7 +291,7 @@ class Experiment:
         moved = (
             " (the dashboard: display(exp), or tb.Dashboard(exp))" if name == "dashboard" else ""
         )
-        raise AttributeError(f"'Experiment' object has no attribute {name!r}{moved}")
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}{moved}")
 
     def _repr_html_(self) -> str:
         line = html.escape(self.progress_line())

@@ -93,12 +93,10 @@ def start(
         if info is not None:
             return info, False
         ensure_token()
-        port = _free_port()
+        port, *ports = _free_ports(8)
         log = home() / "local-ray.log"
-        ray = str(Path(sys.executable).with_name("ray"))
-        ports = [_free_port() for _ in range(6)]
         args = [
-            ray,
+            *RAY,
             "start",
             "--head",
             "--block",
@@ -112,6 +110,7 @@ def start(
             f"--dashboard-agent-grpc-port={ports[3]}",
             f"--metrics-export-port={ports[4]}",
             f"--runtime-env-agent-port={ports[5]}",
+            f"--ray-client-server-port={ports[6]}",
         ]
         cpus = num_cpus or os.cpu_count() or 1
         args += [f"--num-cpus={cpus}", f"--system-config={json.dumps(system_config)}"]
@@ -131,10 +130,17 @@ def start(
             "started": time.time(),
             "log": str(log),
         }
-        _wait_up(process, info, log)
+        try:
+            _wait_up(process, info, log)
+        except BaseException:  # an interrupt too: no Ray left up that nothing knows of
+            _kill_group(process.pid)
+            raise
         _state_file().write_text(json.dumps(info))
         return info, True
 
+
+#: Ray's command line, run by this Python (a venv's, a user install's: wherever Ray is).
+RAY = [sys.executable, "-m", "ray.scripts.scripts"]
 
 #: What every process of the local Ray and its drivers share: Ray's token auth (the token is
 #: Ray's own, ``~/.ray/auth_token``) and addresses on 127.0.0.1 only.
@@ -147,19 +153,29 @@ def ensure_token() -> None:
         return
     if (Path.home() / ".ray" / "auth_token").is_file():
         return
-    ray = str(Path(sys.executable).with_name("ray"))
-    subprocess.run(
-        [ray, "get-auth-token", "--generate"],
+    made = subprocess.run(
+        [*RAY, "get-auth-token", "--generate"],
         env={**os.environ, **AUTH_ENV},
         capture_output=True,
-        check=True,
+        text=True,
     )
+    if made.returncode != 0:
+        raise TunebookError(
+            f"could not make Ray's auth token for the local Ray (ray get-auth-token "
+            f"--generate exited {made.returncode}): {made.stderr.strip()[-500:]}"
+        )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def _free_ports(n: int) -> list[int]:
+    """``n`` different free ports of 127.0.0.1 (all held until all are chosen)."""
+    sockets = [socket.socket() for _ in range(n)]
+    try:
+        for held in sockets:
+            held.bind(("127.0.0.1", 0))
+        return [int(held.getsockname()[1]) for held in sockets]
+    finally:
+        for held in sockets:
+            held.close()
 
 
 def _wait_up(process: subprocess.Popen[bytes], info: dict[str, Any], log: Path) -> None:
@@ -210,10 +226,18 @@ def _kill_group(pid: int) -> None:
 
 
 def _group_alive(pgid: int) -> bool:
+    """Whether a process of the group is alive: a leader that ended, another process's child
+    not yet reaped (a zombie), is not."""
     with contextlib.suppress(ChildProcessError):
         os.waitpid(pgid, os.WNOHANG)  # started by this process and ended: reaped
     try:
         os.killpg(pgid, 0)
     except ProcessLookupError:
         return False
-    return True
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = stat.read_text().rpartition(")")[2].split()
+            if int(fields[2]) == pgid:  # its process group
+                members.append(fields[0])  # its state
+    return not members or any(state != "Z" for state in members)
