@@ -16,7 +16,6 @@ import json
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
+from tunebook.engine._local_ray import RAY, free_ports
 from tunebook.errors import TunebookError
 
 __all__ = ["LocalCluster"]
@@ -35,31 +35,17 @@ JOIN_TIMEOUT = 90.0
 STOP_TIMEOUT = 8.0
 
 
-def _free_ports(n: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(n)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
-
-
-def _ray() -> str:
-    return str(Path(sys.executable).with_name("ray"))
-
-
 class _Node:
     """One ``ray start --block`` process, in a process group of its own (with its raylet and
     workers), so that it can be stopped, or killed, as one machine."""
 
     def __init__(self, args: list[str], env: dict[str, str], log: Path) -> None:
-        node_manager, object_manager, *agents = _free_ports(6)
+        node_manager, object_manager, *agents = free_ports(6)
         self.node_manager_port = node_manager
         self.log = log
         self.process = subprocess.Popen(
             [
-                _ray(),
+                *RAY,
                 "start",
                 "--block",
                 "--node-ip-address=127.0.0.1",
@@ -137,7 +123,7 @@ class LocalCluster:
             if k not in ("RAY_ADDRESS", "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER")
         }
         self.env = {**inherited, **self.client_env}
-        (port,) = _free_ports(1)
+        (port,) = free_ports(1)
         self.address = f"127.0.0.1:{port}"
         self.nodes: list[_Node] = []
         try:
@@ -165,7 +151,7 @@ class LocalCluster:
             if not node.alive():
                 raise TunebookError(f"ray start exited:\n{node.log.read_text()}")
             status = subprocess.run(
-                [_ray(), "status", f"--address={self.address}"],
+                [*RAY, "status", f"--address={self.address}"],
                 capture_output=True,
                 text=True,
                 env=self.env,

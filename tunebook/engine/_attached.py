@@ -108,16 +108,7 @@ class AttachedExperiment(Experiment):
         call = self._driver[1]
         if not ray.wait([call], timeout=0)[0]:
             return None
-        try:
-            ray.get(call, timeout=0)
-        except ray.exceptions.RayTaskError as err:  # an error of the driver's own
-            return f"its detached driver failed: {err.cause!r}"
-        except Exception as err:  # noqa: BLE001 (the actor died: killed, out of memory, node)
-            if "exit_actor" in str(err) or "intentionally" in str(err).lower():
-                return "its detached driver ended before the run did"
-            first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-            return f"its detached driver died ({first})"
-        return "its detached driver ended before the run did"
+        return driver_end(call)[1] or "its detached driver ended before the run did"
 
     def _end(self, event: dict[str, Any]) -> None:
         if self._done.is_set():
@@ -156,6 +147,24 @@ class AttachedExperiment(Experiment):
 
     def __repr__(self) -> str:
         return f"<attached Experiment {self.name!r} {self.progress_line()} at {self.path}>"
+
+
+def driver_end(call: Any) -> tuple[BaseException | None, str | None]:
+    """How the detached driver's ended ``call`` ended: the error of its own (and its text),
+    or its death's text; (None, None) when it returned or ended itself."""
+    import ray
+
+    try:
+        ray.get(call, timeout=0)
+    except ray.exceptions.RayTaskError as err:  # an error of the driver's own
+        cause = err.cause if isinstance(err.cause, BaseException) else None
+        return cause, f"its detached driver failed: {err.cause!r}"
+    except Exception as err:  # noqa: BLE001 (the actor died: killed, out of memory, node)
+        text = str(err).strip()
+        if "exit_actor" in text or "intentionally" in text.lower():
+            return None, None
+        return None, f"its detached driver died ({text.splitlines()[0] if text else err!r})"
+    return None, None
 
 
 def attach(experiment: str | os.PathLike[str], storage_path: str | None = None) -> Experiment:

@@ -10,7 +10,7 @@ import time
 from typing import Any
 
 from tunebook.engine import _warm
-from tunebook.engine._attached import AttachedExperiment
+from tunebook.engine._attached import AttachedExperiment, driver_end
 from tunebook.engine._launch import EXPERIMENTS, Launch, launch
 from tunebook.errors import ExperimentFailed, OptionError, TunebookError
 from tunebook.events import EVENTS_FILE
@@ -109,17 +109,10 @@ def _started(record: Any) -> bool:
 
 def _raise_driver_error(call: Any, name: str) -> None:
     """The error that ended the driver before the run started, as the user's own error."""
-    import ray
-
-    try:
-        ray.get(call)
-    except ray.exceptions.RayTaskError as err:
-        cause = getattr(err, "cause", None)
-        if isinstance(cause, TunebookError):
-            raise cause from None  # tunebook's own message, as an in-kernel run gives it
-        raise ExperimentFailed(
-            f"the detached driver of {name!r} failed before the run started: {cause!r}"
-        ) from (cause if isinstance(cause, BaseException) else None)
-    except ray.exceptions.RayActorError as err:
-        raise ExperimentFailed(f"the detached driver of {name!r} died: {err}") from None
-    raise ExperimentFailed(f"the detached driver of {name!r} ended without starting the run.")
+    cause, how = driver_end(call)
+    if isinstance(cause, TunebookError):
+        raise cause from None  # tunebook's own message, as an in-kernel run gives it
+    raise ExperimentFailed(
+        f"the detached driver of {name!r} ended before the run started: "
+        f"{how or 'it returned without starting it'}."
+    ) from cause

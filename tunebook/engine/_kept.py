@@ -40,5 +40,7 @@ def keep_trial(tuner: Any, folder: Path, rebuild: Mapping[str, Any] | None = Non
     except Exception as err:  # noqa: BLE001 (the run goes on; only a resume is lost)
         return f"its trial function cannot be pickled ({type(err).__name__}: {err})"
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / TRIAL_FILE).write_bytes(data)
+    partial = folder / f"{TRIAL_FILE}.partial"
+    partial.write_bytes(data)
+    partial.replace(folder / TRIAL_FILE)  # whole or absent, should the driver die mid-write
     return None

@@ -45,12 +45,13 @@ def status() -> dict[str, Any] | None:
         info = json.loads(_state_file().read_text())
     except (OSError, ValueError):
         return None
-    if not isinstance(info, dict) or not _alive(info.get("pid")) or not _listens(info):
+    if not isinstance(info, dict) or not alive(info.get("pid")) or not _listens(info):
         return None
     return info
 
 
-def _alive(pid: Any) -> bool:
+def alive(pid: Any) -> bool:
+    """Whether ``pid`` is a live process of this host (another user's counts)."""
     if not isinstance(pid, int):
         return False
     try:
@@ -93,7 +94,7 @@ def start(
         if info is not None:
             return info, False
         ensure_token()
-        port, *ports = _free_ports(8)
+        port, *ports = free_ports(8)
         log = home() / "local-ray.log"
         args = [
             *RAY,
@@ -166,7 +167,7 @@ def ensure_token() -> None:
         )
 
 
-def _free_ports(n: int) -> list[int]:
+def free_ports(n: int) -> list[int]:
     """``n`` different free ports of 127.0.0.1 (all held until all are chosen)."""
     sockets = [socket.socket() for _ in range(n)]
     try:

@@ -19,6 +19,7 @@ from typing import Any
 from tunebook.engine._control import LIVE, StopControl
 from tunebook.engine._kept import TRIAL_FILE, driver
 from tunebook.engine._launch import EXPERIMENTS, RAY_STATE_DIR
+from tunebook.engine._local_ray import alive
 from tunebook.engine._ray_internals import base_scheduler, tuner_parts
 from tunebook.engine._recorder import Recorder
 from tunebook.engine._schedulers import recording
@@ -63,13 +64,7 @@ def _gone(who: Mapping[str, Any]) -> bool:
     """Whether the driver ``who`` (host and pid) is a process of this host that is gone."""
     if who.get("host") != socket.gethostname() or not isinstance(who.get("pid"), int):
         return False
-    try:
-        os.kill(who["pid"], 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:  # alive, another user's
-        pass
-    return False
+    return not alive(who["pid"])
 
 
 def load_trial(ray_folder: Path, name: str, shared: Mapping[str, Any] | None) -> dict[str, Any]:
